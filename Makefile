@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: GPL-2.0
+# kvmprobe: `make` builds build/kvmprobe and build/kvm-exerciser,
+# `make test` runs every test, `make demo` shows the probe on this host.
+
+ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/')
+OUT := build
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= gcc
+VERSION := 0.1.0
+
+ifeq ($(wildcard vmlinux/$(ARCH)/vmlinux.h),)
+$(error unsupported arch '$(ARCH)': no vmlinux/$(ARCH)/vmlinux.h (tools/gen-vmlinux.sh))
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+CFLAGS ?= -O2 -g
+KP_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -I. -I$(OUT) \
+	-DKP_VERSION=\"$(VERSION)\"
+LIBS := -lbpf -lelf -lz -ljson-c -lm
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	-Ivmlinux/$(ARCH) -Ibpf
+
+BPF_PROBES := exits
+BPF_OBJS := $(patsubst %,$(OUT)/%.bpf.o,$(BPF_PROBES))
+SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_PROBES))
+
+# pure modules: unit-tested without root or libbpf
+PURE := hist reasons cli metrics record snap procfs jsonutil
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/test_*.c))
+
+.DELETE_ON_ERROR:
+.PHONY: all deps static test test-unit test-integration test-vm demo bench \
+	clean format
+
+all: $(OUT)/kvmprobe $(OUT)/kvm-exerciser
+
+deps:
+	$(Q)tools/deps.sh all
+
+# Install what the build needs when something is missing (fast when not).
+$(OUT)/.deps-build: tools/deps.sh
+	$(Q)tools/deps.sh build
+	$(Q)mkdir -p $(OUT) && touch $@
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c bpf/*.h vmlinux/$(ARCH)/vmlinux.h | $(OUT)/.deps-build
+	@echo "  BPF     $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	@echo "  SKEL    $@"
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+$(OUT)/kvm_exit_names.h: tools/gen-kvm-exit-names.sh | $(OUT)/.deps-build
+	@echo "  GEN     $@"
+	$(Q)tools/gen-kvm-exit-names.sh > $@
+
+$(OUT)/user/%.o: user/%.c user/*.h bpf/*.h $(SKELS) $(OUT)/kvm_exit_names.h
+	@echo "  CC      $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(KP_CFLAGS) -c $< -o $@
+
+$(OUT)/kvmprobe: $(USER_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(KP_CFLAGS) -o $@ $^ $(LIBS)
+
+$(OUT)/kvm-exerciser: $(wildcard tools/kvm-exerciser/*.c tools/kvm-exerciser/*.h) | $(OUT)/.deps-build
+	@echo "  CC      $@"
+	$(Q)$(CC) $(KP_CFLAGS) -o $@ $(filter %.c,$^) -pthread
+
+# Static binaries for the nested-VM initramfs (tests/vm).
+static: $(OUT)/static/kvmprobe $(OUT)/static/kvm-exerciser
+
+$(OUT)/static/kvmprobe: $(USER_OBJS)
+	@echo "  LD      $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(KP_CFLAGS) -static -o $@ $^ $(LIBS) -lzstd -lpthread
+
+$(OUT)/static/kvm-exerciser: $(wildcard tools/kvm-exerciser/*.c tools/kvm-exerciser/*.h) | $(OUT)/.deps-build
+	@echo "  LD      $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(KP_CFLAGS) -static -o $@ $(filter %.c,$^) -pthread
+
+# Unit tests: one cmocka binary per pure module, linking only that module.
+$(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/user/%.o $(OUT)/.deps-build
+	@echo "  CC      $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(KP_CFLAGS) -Wno-unused-parameter -o $@ $< $(OUT)/user/$*.o \
+		$(TEST_LIBS_$*) -lcmocka
+
+TEST_LIBS_jsonutil := $(OUT)/user/hist.o -ljson-c -lm
+TEST_LIBS_record := $(OUT)/user/hist.o $(OUT)/user/metrics.o
+TEST_LIBS_hist := -lm
+
+test: all static $(UNIT_TESTS)
+	$(Q)tools/deps.sh test
+	$(Q)tests/run.sh all
+
+test-unit: $(UNIT_TESTS)
+	$(Q)tests/run.sh unit
+
+test-integration: all
+	$(Q)tools/deps.sh test
+	$(Q)tests/run.sh integration
+
+test-vm: static
+	$(Q)tools/deps.sh test
+	$(Q)tests/run.sh vm
+
+demo: all
+	$(Q)tools/demo.sh
+
+bench: all
+	$(Q)tools/deps.sh test
+	$(Q)tools/bench/run.sh
+
+format:
+	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h
+
+clean:
+	rm -rf $(OUT)/*.o $(OUT)/*.skel.h $(OUT)/user $(OUT)/tests \
+		$(OUT)/static $(OUT)/kvmprobe $(OUT)/kvm-exerciser \
+		$(OUT)/kvm_exit_names.h $(OUT)/.deps-build

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * exits: VM exits by reason and their handling time, returns of KVM_RUN to
+ * the VMM and the VMM's time to handle them, and halt wait times. Everything
+ * is aggregated in the exits map; nothing is streamed per event.
+ *
+ * Every event comes in two flavours compiled into this object: BTF-typed
+ * (tp_btf), which skip the trace-buffer fill, and classic tracefs
+ * tracepoints. The loader autoloads one of each pair.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "exits.h"
+#include "kp_helpers.bpf.h"
+#include "core_fixes.bpf.h"
+
+#define EINTR 4
+
+const volatile bool filter_pid = false;
+
+/* Events lost because the exits map was full, read by the loader. */
+__u64 lost_events = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} pid_filter SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct exits_key);
+	__type(value, struct exits_val);
+} exits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct exits_vcpu_state);
+} vcpu_state SEC(".maps");
+
+static const struct exits_val zero_val;
+
+/*
+ * The state of the current thread when it is one we trace, else NULL. The
+ * pid filter is the first check, so filtered-out VMs cost one lookup.
+ */
+static __always_inline struct exits_vcpu_state *current_state(__u64 pid_tgid)
+{
+	__u32 pid = pid_tgid >> 32;
+
+	if (filter_pid && !bpf_map_lookup_elem(&pid_filter, &pid))
+		return NULL;
+	return bpf_task_storage_get(&vcpu_state, bpf_get_current_task_btf(),
+				    NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+}
+
+static __always_inline struct exits_val *
+stat_get(__u64 pid_tgid, const struct exits_vcpu_state *st, __u8 kind,
+	 __u32 reason)
+{
+	struct exits_key key = {
+		.pid = pid_tgid >> 32,
+		.tid = (__u32)pid_tgid,
+		.reason = reason,
+		.vcpu = st->vcpu_known ? st->vcpu : EXITS_VCPU_UNKNOWN,
+		.kind = kind,
+	};
+	struct exits_val *val;
+
+	val = kp_lookup_or_init(&exits, &key, &zero_val);
+	if (!val)
+		__sync_fetch_and_add(&lost_events, 1);
+	return val;
+}
+
+/* End the handling of a pending guest exit: one histogram sample. */
+static __always_inline void close_exit(__u64 pid_tgid,
+				       struct exits_vcpu_state *st, __u64 now)
+{
+	struct exits_val *val;
+
+	if (!st->exit_ts)
+		return;
+	val = stat_get(pid_tgid, st, st->exit_kind, st->exit_reason);
+	if (val)
+		kp_hist_add(&val->hist, now - st->exit_ts);
+	st->exit_ts = 0;
+}
+
+static __always_inline int on_exit(__s64 reason, __u32 isa, __u32 vcpu_id)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct exits_vcpu_state *st;
+	struct exits_val *val;
+	__u8 kind;
+
+	if (reason < 0)
+		return 0;
+	st = current_state(pid_tgid);
+	if (!st)
+		return 0;
+	if (isa == EXITS_ISA_VMX) {
+		kind = EXITS_KIND_VMX;
+		reason &= 0xffff; /* basic exit reason, as the tracepoint prints */
+	} else {
+		kind = EXITS_KIND_SVM;
+	}
+	if (!st->vcpu_known) {
+		st->vcpu = vcpu_id;
+		st->vcpu_known = 1;
+	}
+	val = stat_get(pid_tgid, st, kind, reason);
+	if (val)
+		__sync_fetch_and_add(&val->count, 1);
+	st->exit_ts = bpf_ktime_get_ns();
+	st->exit_reason = reason;
+	st->exit_kind = kind;
+	return 0;
+}
+
+static __always_inline int on_entry(void)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct exits_vcpu_state *st;
+
+	st = current_state(pid_tgid);
+	if (st)
+		close_exit(pid_tgid, st, bpf_ktime_get_ns());
+	return 0;
+}
+
+static __always_inline int on_userspace_exit(__u32 reason, int err)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct exits_vcpu_state *st;
+	struct exits_val *val;
+	__u64 now;
+
+	st = current_state(pid_tgid);
+	if (!st)
+		return 0;
+	now = bpf_ktime_get_ns();
+	close_exit(pid_tgid, st, now);
+	if (err < 0 && err != -EINTR)
+		reason = EXITS_USER_ERROR;
+	val = stat_get(pid_tgid, st, EXITS_KIND_USER, reason);
+	if (val)
+		__sync_fetch_and_add(&val->count, 1);
+	st->user_ts = now;
+	st->user_reason = reason;
+	return 0;
+}
+
+/*
+ * KVM_RUN entered: the VMM finished handling the previous userspace exit.
+ * kvm_arch_vcpu_ioctl_run() loads the guest FPU on every KVM_RUN, before
+ * anything can return, and kvm_load_guest_fpu() fires kvm_fpu(1): a
+ * tracepoint at KVM_RUN entry on every kernel, no fentry/kprobe needed.
+ */
+static __always_inline int on_run(void)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct exits_vcpu_state *st;
+	struct exits_val *val;
+
+	st = current_state(pid_tgid);
+	if (!st || !st->user_ts)
+		return 0;
+	val = stat_get(pid_tgid, st, EXITS_KIND_USER, st->user_reason);
+	if (val)
+		kp_hist_add(&val->hist, bpf_ktime_get_ns() - st->user_ts);
+	st->user_ts = 0;
+	return 0;
+}
+
+static __always_inline int on_wakeup(__u64 ns, bool waited)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct exits_vcpu_state *st;
+	struct exits_val *val;
+
+	st = current_state(pid_tgid);
+	if (!st)
+		return 0;
+	val = stat_get(pid_tgid, st, EXITS_KIND_HALT,
+		       waited ? EXITS_HALT_WAIT : EXITS_HALT_POLL);
+	if (!val)
+		return 0;
+	__sync_fetch_and_add(&val->count, 1);
+	kp_hist_add(&val->hist, ns);
+	return 0;
+}
+
+/* BTF-typed flavours */
+
+SEC("tp_btf/kvm_exit")
+int BPF_PROG(exit_btf, struct kvm_vcpu *vcpu, __u32 isa)
+{
+	return on_exit(kp_exit_reason(vcpu, isa), isa, vcpu->vcpu_idx);
+}
+
+SEC("tp_btf/kvm_entry")
+int BPF_PROG(entry_btf)
+{
+	return on_entry();
+}
+
+SEC("tp_btf/kvm_userspace_exit")
+int BPF_PROG(uexit_btf, __u32 reason, int err)
+{
+	return on_userspace_exit(reason, err);
+}
+
+SEC("tp_btf/kvm_vcpu_wakeup")
+int BPF_PROG(wakeup_btf, __u64 ns, bool waited)
+{
+	return on_wakeup(ns, waited);
+}
+
+SEC("tp_btf/kvm_fpu")
+int BPF_PROG(run_btf, int load)
+{
+	return load ? on_run() : 0;
+}
+
+/* Classic flavours: tracefs tracepoints and a kprobe */
+
+SEC("tracepoint/kvm/kvm_exit")
+int exit_tp(struct trace_event_raw_kvm_exit *ctx)
+{
+	return on_exit(ctx->exit_reason, ctx->isa, ctx->vcpu_id);
+}
+
+SEC("tracepoint/kvm/kvm_entry")
+int entry_tp(void *ctx)
+{
+	return on_entry();
+}
+
+SEC("tracepoint/kvm/kvm_userspace_exit")
+int uexit_tp(struct trace_event_raw_kvm_userspace_exit *ctx)
+{
+	return on_userspace_exit(ctx->reason, ctx->errno);
+}
+
+SEC("tracepoint/kvm/kvm_vcpu_wakeup")
+int wakeup_tp(struct trace_event_raw_kvm_vcpu_wakeup *ctx)
+{
+	return on_wakeup(ctx->ns, ctx->waited);
+}
+
+SEC("tracepoint/kvm/kvm_fpu")
+int run_tp(struct trace_event_raw_kvm_fpu *ctx)
+{
+	return ctx->load ? on_run() : 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

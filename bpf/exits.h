@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Structs shared between exits.bpf.c and user/exits.c. */
+#ifndef KP_EXITS_H
+#define KP_EXITS_H
+
+#include "hist.h"
+
+/* What an entry of the exits map counts; "reason" is read per kind. */
+enum exits_kind {
+	EXITS_KIND_VMX = 1,   /* kvm_exit on Intel: basic VMX exit reason */
+	EXITS_KIND_SVM = 2,   /* kvm_exit on AMD: SVM exit code */
+	EXITS_KIND_USER = 3,  /* kvm_userspace_exit: KVM_EXIT_* code */
+	EXITS_KIND_HALT = 4,  /* kvm_vcpu_wakeup: EXITS_HALT_POLL or _WAIT */
+};
+
+/* kvm_exit's "isa" argument (arch/x86/kvm/trace.h) */
+#define EXITS_ISA_VMX 1
+#define EXITS_ISA_SVM 2
+
+/* KVM_RUN failed with an errno other than EINTR */
+#define EXITS_USER_ERROR 0xffffffffu
+
+#define EXITS_HALT_POLL 0
+#define EXITS_HALT_WAIT 1
+
+#define EXITS_VCPU_UNKNOWN 0xffffu
+
+struct exits_key {
+	__u32 pid;    /* tgid of the VMM */
+	__u32 tid;    /* the vCPU thread */
+	__u32 reason;
+	__u16 vcpu;   /* kvm_vcpu.vcpu_idx, or EXITS_VCPU_UNKNOWN */
+	__u8 kind;    /* enum exits_kind */
+	__u8 pad;
+};
+
+/*
+ * count is taken when the event happens; hist gets one sample when the
+ * handling of that event ends (see docs/output.md), so within an interval
+ * count and hist.count may differ by the events still in flight.
+ */
+struct exits_val {
+	__u64 count;
+	struct kp_hist hist;
+};
+
+/* Per-thread state, in task storage: no cleanup when a thread ends. */
+struct exits_vcpu_state {
+	__u64 exit_ts;  /* kvm_exit not yet closed, 0 if none */
+	__u64 user_ts;  /* userspace exit not yet re-entered, 0 if none */
+	__u32 exit_reason;
+	__u32 user_reason;
+	__u16 vcpu;       /* valid when vcpu_known */
+	__u8 exit_kind;
+	__u8 vcpu_known;
+	__u8 pad[4];
+};
+
+#endif /* KP_EXITS_H */

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What /proc says about VMM processes and their threads. Every function
+ * takes the proc root ("/proc", or a fixture tree in tests).
+ */
+#ifndef KP_PROCFS_H
+#define KP_PROCFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The vCPU index in a thread name "CPU <n>/KVM" (QEMU's), or -1. */
+int kp_parse_vcpu_name(const char *comm);
+
+/* Read <root>/<pid>/comm (no trailing newline). 0 or -errno. */
+int kp_proc_comm(const char *root, uint32_t pid, char *buf, size_t len);
+/* Read <root>/<pid>/task/<tid>/comm. 0 or -errno. */
+int kp_proc_thread_comm(const char *root, uint32_t pid, uint32_t tid,
+			char *buf, size_t len);
+/* Whether thread tid of process pid still exists. */
+bool kp_proc_thread_alive(const char *root, uint32_t pid, uint32_t tid);
+
+#endif /* KP_PROCFS_H */

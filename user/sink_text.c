@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The text sink: an esxtop/virt-top-like table per interval, rates per
+ * second, one row per VM (per vCPU with --vcpus) and biolatency-style
+ * histograms with --hist.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "user/hist.h"
+#include "user/metrics.h"
+#include "user/sink.h"
+
+static void top_label(const struct kp_sample_set *s, enum kp_metric_id m,
+		      double secs, char *buf, size_t len)
+{
+	const struct kp_sample *best = NULL;
+	uint64_t total = 0;
+	size_t i;
+
+	for (i = kp_sample_first(s, m); i < s->n && s->v[i].metric == m; i++) {
+		total += s->v[i].value;
+		if (!best || s->v[i].value > best->value)
+			best = &s->v[i];
+	}
+	if (!best || !total) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	snprintf(buf, len, "%s %.0f/s (%.0f%%)", best->label,
+		 best->value / secs, 100.0 * best->value / total);
+}
+
+static uint64_t hist_count(const struct kp_sample_set *s, enum kp_metric_id m)
+{
+	return kp_sample_sum(s, m);
+}
+
+static void row(FILE *f, const char *who, const char *name, size_t nvcpus,
+		const struct kp_sample_set *s, double secs)
+{
+	char top_e[48], top_u[48];
+
+	top_label(s, KP_M_EXITS, secs, top_e, sizeof(top_e));
+	top_label(s, KP_M_UEXITS, secs, top_u, sizeof(top_u));
+	fprintf(f, "%-8s %-16.16s %5zu %10.0f %10.0f %9.0f  %-22s %s\n", who,
+		name, nvcpus, kp_sample_sum(s, KP_M_EXITS) / secs,
+		kp_sample_sum(s, KP_M_UEXITS) / secs,
+		hist_count(s, KP_M_HALT_TIME) / secs, top_e, top_u);
+}
+
+static void print_hist(FILE *f, const char *title, const struct kp_hist *h)
+{
+	uint64_t max = 0;
+	unsigned int i, first = KP_HIST_SLOTS, last = 0, w;
+	char lo[24], hi[24];
+
+	for (i = 0; i < KP_HIST_SLOTS; i++) {
+		if (!h->slots[i])
+			continue;
+		if (first == KP_HIST_SLOTS)
+			first = i;
+		last = i;
+		if (h->slots[i] > max)
+			max = h->slots[i];
+	}
+	if (!max)
+		return;
+	fprintf(f, "\n  %s: %llu samples, p50 %.1f us, p99 %.1f us\n", title,
+		(unsigned long long)h->count, kp_hist_percentile(h, 50) / 1e3,
+		kp_hist_percentile(h, 99) / 1e3);
+	fprintf(f, "  %21s : %-9s %-40s\n", "nsecs", "count", "distribution");
+	for (i = first; i <= last; i++) {
+		snprintf(lo, sizeof(lo), "%llu",
+			 i ? (unsigned long long)kp_hist_le(i - 1) + 1 : 0ULL);
+		if (kp_hist_le_is_inf(i))
+			snprintf(hi, sizeof(hi), "inf");
+		else
+			snprintf(hi, sizeof(hi), "%llu",
+				 (unsigned long long)kp_hist_le(i));
+		w = (unsigned int)(40.0 * h->slots[i] / max + 0.5);
+		fprintf(f, "  %10s -> %-8s : %-9llu |%-40.*s|\n", lo, hi,
+			(unsigned long long)h->slots[i], w,
+			"****************************************");
+	}
+}
+
+static void vm_hists(FILE *f, const struct kp_vm_rec *vm)
+{
+	const struct kp_sample_set *s = &vm->s;
+	char title[96];
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		if (!s->v[i].hist)
+			continue;
+		snprintf(title, sizeof(title), "pid %u %s %s", vm->pid,
+			 kp_metric(s->v[i].metric)->json, s->v[i].label);
+		print_hist(f, title, s->v[i].hist);
+	}
+}
+
+static int text_start(struct kp_sink *s, const struct kp_start_info *info)
+{
+	size_t i, j;
+
+	fprintf(s->out, "kvmprobe %s: interval %.2f s", info->version,
+		info->interval_s);
+	if (info->npids)
+		fprintf(s->out, ", %zu pid(s)", info->npids);
+	fprintf(s->out, ". Ctrl-C to stop.\n");
+	for (i = 0; i < info->nprobes; i++) {
+		const struct kp_probe_status *p = &info->probes[i];
+
+		if (!p->attached) {
+			fprintf(s->out, "probe %s: not attached: %s\n",
+				p->name, p->reason);
+			continue;
+		}
+		for (j = 0; j < p->nprogs; j++)
+			if (!p->progs[j].how)
+				fprintf(s->out, "probe %s: %s missing: %s\n",
+					p->name, p->progs[j].name,
+					p->progs[j].reason);
+	}
+	return kp_sink_flush(s->out);
+}
+
+static int text_interval(struct kp_sink *s, const struct kp_interval *iv)
+{
+	double secs = iv->interval_s > 0 ? iv->interval_s : 1;
+	char ts[16], who[16], name[24];
+	uint64_t lost = 0;
+	struct tm tm;
+	size_t i, j;
+
+	for (i = 0; i < iv->nlost; i++)
+		lost += iv->lost[i].n;
+	localtime_r(&iv->ts.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
+	fprintf(s->out, "\n%s  %zu VM(s) active, interval %.2f s%s\n", ts,
+		iv->nvms, iv->interval_s, lost ? "  (events lost: map full)" :
+		"");
+	if (!iv->nvms)
+		return kp_sink_flush(s->out);
+	fprintf(s->out, "%-8s %-16s %5s %10s %10s %9s  %-22s %s\n", "PID",
+		"NAME", "VCPUS", "EXITS/s", "UEXITS/s", "HALTS/s", "TOP EXIT",
+		"TOP USERSPACE EXIT");
+	for (i = 0; i < iv->nvms; i++) {
+		const struct kp_vm_rec *vm = &iv->vms[i];
+
+		snprintf(who, sizeof(who), "%u", vm->pid);
+		row(s->out, who, vm->name ? vm->name : vm->comm, vm->nvcpus,
+		    &vm->s, secs);
+		for (j = 0; s->opts->per_vcpu && j < vm->nvcpus; j++) {
+			const struct kp_vcpu_rec *vc = &vm->vcpus[j];
+
+			if (vc->index >= 0)
+				snprintf(who, sizeof(who), " vcpu%d", vc->index);
+			else
+				snprintf(who, sizeof(who), " vcpu?");
+			snprintf(name, sizeof(name), "tid %u", vc->tid);
+			row(s->out, who, name, 1, &vc->s, secs);
+		}
+		if (s->opts->hist)
+			vm_hists(s->out, vm);
+	}
+	return kp_sink_flush(s->out);
+}
+
+static int text_stop(struct kp_sink *s, const struct kp_stop_info *info)
+{
+	fprintf(s->out, "\nkvmprobe: stopped after %llu interval(s) (%s)\n",
+		(unsigned long long)info->intervals, info->reason);
+	return kp_sink_flush(s->out);
+}
+
+void kp_sink_text_init(struct kp_sink *s, FILE *out, const struct kp_opts *o)
+{
+	memset(s, 0, sizeof(*s));
+	s->name = "text";
+	s->start = text_start;
+	s->interval = text_interval;
+	s->stop = text_stop;
+	s->out = out;
+	s->opts = o;
+}
