@@ -127,11 +127,25 @@ static int start_probes(struct run *r, struct kp_ksupport *ks)
 		if (!kp_probe_table[i].start(&env, &r->state[i],
 					     &r->status[i]))
 			attached++;
-		else
-			fprintf(stderr, "kvmprobe: probe %s: %s\n",
-				kp_probe_table[i].name, r->status[i].reason);
 	}
 	return attached ? 0 : -ENOENT;
+}
+
+/* One line naming why each requested probe failed. */
+static void report_no_probe(const struct run *r)
+{
+	const char *sep = "";
+	size_t i;
+
+	fprintf(stderr, "kvmprobe: failed to attach any probe:");
+	for (i = 0; i < kp_probe_count; i++) {
+		if (!(r->opts->probes & (1U << i)))
+			continue;
+		fprintf(stderr, "%s %s: %s", sep, r->status[i].name,
+			r->status[i].reason);
+		sep = ";";
+	}
+	fputc('\n', stderr);
 }
 
 static void stop_probes(struct run *r)
@@ -262,7 +276,7 @@ int main(int argc, char **argv)
 		goto err_free;
 	}
 	if (start_probes(&r, ks)) {
-		fprintf(stderr, "kvmprobe: no probe could attach\n");
+		report_no_probe(&r);
 		status = KP_EXIT_NOPROBE;
 		goto err_stop;
 	}
