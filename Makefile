@@ -83,7 +83,7 @@ static: $(OUT)/static/kvmprobe $(OUT)/static/kvm-exerciser
 $(OUT)/static/kvmprobe: $(USER_OBJS)
 	@echo "  LD      $@"
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(KP_CFLAGS) -static -o $@ $^ $(LIBS) -lzstd -lpthread
+	$(Q)$(CC) $(KP_CFLAGS) -static -o $@ $^ $(LIBS) -lpthread
 
 $(OUT)/static/kvm-exerciser: $(wildcard tools/kvm-exerciser/*.c tools/kvm-exerciser/*.h) | $(OUT)/.deps-build
 	@echo "  LD      $@"

@@ -134,7 +134,8 @@ static struct json_object *vm_identity(const struct kp_vm_rec *vm)
 	json_object_object_add(o, "pid", json_object_new_int64(vm->pid));
 	json_object_object_add(o, "name", kp_json_string(vm->name));
 	json_object_object_add(o, "uuid", kp_json_string(vm->uuid));
-	json_object_object_add(o, "comm", kp_json_string(vm->comm));
+	json_object_object_add(o, "comm",
+			       vm->comm[0] ? kp_json_string(vm->comm) : NULL);
 	return o;
 }
 

@@ -150,7 +150,8 @@ static int text_interval(struct kp_sink *s, const struct kp_interval *iv)
 		const struct kp_vm_rec *vm = &iv->vms[i];
 
 		snprintf(who, sizeof(who), "%u", vm->pid);
-		row(s->out, who, vm->name ? vm->name : vm->comm, vm->nvcpus,
+		row(s->out, who, vm->name ? vm->name :
+		    vm->comm[0] ? vm->comm : "?", vm->nvcpus,
 		    &vm->s, secs);
 		for (j = 0; s->opts->per_vcpu && j < vm->nvcpus; j++) {
 			const struct kp_vcpu_rec *vc = &vm->vcpus[j];
