@@ -49,15 +49,17 @@ static const struct exits_val zero_val;
 /*
  * The state of the current thread when it is one we trace, else NULL. The
  * pid filter is the first check, so filtered-out VMs cost one lookup.
+ * flags: BPF_LOCAL_STORAGE_GET_F_CREATE where an event starts something.
  */
-static __always_inline struct exits_vcpu_state *current_state(__u64 pid_tgid)
+static __always_inline struct exits_vcpu_state *current_state(__u64 pid_tgid,
+							      __u64 flags)
 {
 	__u32 pid = pid_tgid >> 32;
 
 	if (filter_pid && !bpf_map_lookup_elem(&pid_filter, &pid))
 		return NULL;
 	return bpf_task_storage_get(&vcpu_state, bpf_get_current_task_btf(),
-				    NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+				    NULL, flags);
 }
 
 static __always_inline struct exits_val *
@@ -102,7 +104,7 @@ static __always_inline int on_exit(__s64 reason, __u32 isa, __u32 vcpu_id)
 
 	if (reason < 0)
 		return 0;
-	st = current_state(pid_tgid);
+	st = current_state(pid_tgid, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!st)
 		return 0;
 	if (isa == EXITS_ISA_VMX) {
@@ -117,7 +119,7 @@ static __always_inline int on_exit(__s64 reason, __u32 isa, __u32 vcpu_id)
 	}
 	val = stat_get(pid_tgid, st, kind, reason);
 	if (val)
-		__sync_fetch_and_add(&val->count, 1);
+		val->count++; /* only this thread writes its keys */
 	st->exit_ts = bpf_ktime_get_ns();
 	st->exit_reason = reason;
 	st->exit_kind = kind;
@@ -129,7 +131,7 @@ static __always_inline int on_entry(void)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct exits_vcpu_state *st;
 
-	st = current_state(pid_tgid);
+	st = current_state(pid_tgid, 0);
 	if (st)
 		close_exit(pid_tgid, st, bpf_ktime_get_ns());
 	return 0;
@@ -142,7 +144,7 @@ static __always_inline int on_userspace_exit(__u32 reason, int err)
 	struct exits_val *val;
 	__u64 now;
 
-	st = current_state(pid_tgid);
+	st = current_state(pid_tgid, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!st)
 		return 0;
 	now = bpf_ktime_get_ns();
@@ -151,7 +153,7 @@ static __always_inline int on_userspace_exit(__u32 reason, int err)
 		reason = EXITS_USER_ERROR;
 	val = stat_get(pid_tgid, st, EXITS_KIND_USER, reason);
 	if (val)
-		__sync_fetch_and_add(&val->count, 1);
+		val->count++; /* only this thread writes its keys */
 	st->user_ts = now;
 	st->user_reason = reason;
 	return 0;
@@ -169,7 +171,7 @@ static __always_inline int on_run(void)
 	struct exits_vcpu_state *st;
 	struct exits_val *val;
 
-	st = current_state(pid_tgid);
+	st = current_state(pid_tgid, 0);
 	if (!st || !st->user_ts)
 		return 0;
 	val = stat_get(pid_tgid, st, EXITS_KIND_USER, st->user_reason);
@@ -185,14 +187,14 @@ static __always_inline int on_wakeup(__u64 ns, bool waited)
 	struct exits_vcpu_state *st;
 	struct exits_val *val;
 
-	st = current_state(pid_tgid);
+	st = current_state(pid_tgid, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!st)
 		return 0;
 	val = stat_get(pid_tgid, st, EXITS_KIND_HALT,
 		       waited ? EXITS_HALT_WAIT : EXITS_HALT_POLL);
 	if (!val)
 		return 0;
-	__sync_fetch_and_add(&val->count, 1);
+	val->count++; /* only this thread writes its keys */
 	kp_hist_add(&val->hist, ns);
 	return 0;
 }

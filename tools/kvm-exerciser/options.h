@@ -1,0 +1,21 @@
+/* Command line of kvm-exerciser. */
+#ifndef KVM_EXERCISER_OPTIONS_H
+#define KVM_EXERCISER_OPTIONS_H
+
+#include "guest.h"
+
+#define PROG "kvm-exerciser"
+#define EXIT_USAGE 2
+
+struct options {
+	unsigned int vcpus;
+	struct guest_cfg guest;
+	double spin_s;
+	double delay_s;
+	int pin;			/* -1: no pinning */
+	const char *name;
+};
+
+int parse_args(int argc, char **argv, struct options *o);
+
+#endif
