@@ -34,10 +34,14 @@ static __always_inline __u32 kp_log2l(__u64 v)
 	return kp_log2(v);
 }
 
-/* The slot of value v: ceil(log2(v)), clamped to the overflow slot. */
-static __always_inline __u32 kp_hist_slot(__u64 v)
+/*
+ * The slot of value v: ceil(log2(v)), clamped to the overflow slot. 64-bit
+ * on purpose: with a __u32, clang clamps a zero-extended copy and older
+ * verifiers (v6.1) never learn the bound of the index actually used.
+ */
+static __always_inline __u64 kp_hist_slot(__u64 v)
 {
-	__u32 slot;
+	__u64 slot;
 
 	if (v <= 1)
 		return 0;
@@ -54,7 +58,7 @@ static __always_inline __u32 kp_hist_slot(__u64 v)
  */
 static __always_inline void kp_hist_add(struct kp_hist *h, __u64 v)
 {
-	__u32 slot = kp_hist_slot(v);
+	__u64 slot = kp_hist_slot(v);
 
 	h->slots[slot]++;
 	h->sum += v;

@@ -125,7 +125,7 @@ static void attach_error(const struct exits_event *ev, bool btf, int err,
 {
 	int tfs;
 
-	if (err == -EPERM || err == -EACCES) {
+	if (err == -EPERM) {
 		snprintf(why, len,
 			 "permission denied (run as root, or with CAP_BPF and CAP_PERFMON)");
 		return;
@@ -220,9 +220,12 @@ static int set_pid_filter(struct exits_state *es, const struct kp_opts *o)
 
 static void load_error(int err, struct kp_probe_status *st)
 {
-	if (err == -EPERM || err == -EACCES)
+	if (err == -EPERM)
 		snprintf(st->reason, sizeof(st->reason),
 			 "failed to load BPF programs: permission denied (run as root, or with CAP_BPF, CAP_PERFMON)");
+	else if (err == -EACCES)
+		snprintf(st->reason, sizeof(st->reason),
+			 "failed to load BPF programs: rejected by the kernel's verifier (run with -v for its log)");
 	else
 		snprintf(st->reason, sizeof(st->reason),
 			 "failed to load BPF programs: %s (run with -v for the verifier log)",

@@ -30,7 +30,7 @@ static struct kp_sample *sample_get(struct kp_sample_set *s,
 
 	for (i = 0; i < s->n; i++)
 		if (s->v[i].metric == metric &&
-		    !strcmp(s->v[i].label, label))
+		    !strncmp(s->v[i].label, label, KP_LABEL_MAX - 1))
 			return &s->v[i];
 	if (grow((void **)&s->v, &s->cap, s->n, sizeof(*s->v)))
 		return NULL;
@@ -222,7 +222,8 @@ const struct kp_sample *kp_sample_find(const struct kp_sample_set *s,
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
-		if (s->v[i].metric == metric && !strcmp(s->v[i].label, label))
+		if (s->v[i].metric == metric &&
+		    !strncmp(s->v[i].label, label, KP_LABEL_MAX - 1))
 			return &s->v[i];
 	return NULL;
 }
