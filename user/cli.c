@@ -246,6 +246,11 @@ int kp_cli_parse(int argc, char **argv, struct kp_opts *o,
 	while ((c = getopt_long(argc, argv, ":i:c:f:o:p:vVh", long_opts,
 				NULL)) != -1) {
 		if (c == '?') {
+			/* a known option here is a long flag given a value */
+			if (optopt >= 256 || (optopt && strchr("vVh", optopt)))
+				return fail(err, errlen,
+					    "option '%s' takes no value",
+					    argv[optind - 1]);
 			if (optopt)
 				return fail(err, errlen, "unknown option '-%c'",
 					    optopt);

@@ -95,6 +95,7 @@ static struct json_object *us(double ns)
 struct json_object *kp_json_hist(const struct kp_hist *h)
 {
 	struct json_object *o, *buckets, *b;
+	uint64_t n = 0;
 	unsigned int i;
 
 	o = json_object_new_object();
@@ -104,7 +105,11 @@ struct json_object *kp_json_hist(const struct kp_hist *h)
 		json_object_put(buckets);
 		return NULL;
 	}
-	json_object_object_add(o, "count", json_object_new_uint64(h->count));
+	/* the bucket total, not h->count: a map read can land between the
+	 * BPF side's slot and count increments (docs/output.md: HIST) */
+	for (i = 0; i < KP_HIST_SLOTS; i++)
+		n += h->slots[i];
+	json_object_object_add(o, "count", json_object_new_uint64(n));
 	json_object_object_add(o, "sum_ns", json_object_new_uint64(h->sum));
 	json_object_object_add(o, "p50_us", us(kp_hist_percentile(h, 50)));
 	json_object_object_add(o, "p99_us", us(kp_hist_percentile(h, 99)));

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests for user/metrics.c: the metric registry's naming contract. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdbool.h>
+#include <string.h>
+#include "user/metrics.h"
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* Prometheus metric name: [a-zA-Z_:][a-zA-Z0-9_:]* (we use lowercase). */
+static bool prom_name_ok(const char *s)
+{
+	if (!*s || (*s >= '0' && *s <= '9'))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      *s == '_'))
+			return false;
+	return true;
+}
+
+static void metric__every_id__has_all_descriptions(void **state)
+{
+	const struct kp_metric_desc *m;
+	int id;
+
+	for (id = 0; id < KP_M__COUNT; id++) {
+		m = kp_metric(id);
+		assert_non_null(m);
+		assert_non_null(m->json);
+		assert_non_null(m->prom);
+		assert_non_null(m->label);
+		assert_non_null(m->probe);
+		assert_non_null(m->help);
+		assert_true(*m->json && *m->prom && *m->label && *m->probe &&
+			    *m->help);
+	}
+}
+
+static void metric__out_of_range_id__returns_null(void **state)
+{
+	assert_null(kp_metric(KP_M__COUNT));
+	assert_null(kp_metric(KP_M__COUNT + 1));
+	assert_null(kp_metric((enum kp_metric_id)-1));
+}
+
+static void metric__prom_names__are_valid_and_prefixed(void **state)
+{
+	int id;
+
+	for (id = 0; id < KP_M__COUNT; id++) {
+		const char *p = kp_metric(id)->prom;
+
+		if (strncmp(p, "kvmprobe_", 9) || !prom_name_ok(p))
+			fail_msg("bad Prometheus name '%s'", p);
+	}
+}
+
+static void metric__counters__end_with_total(void **state)
+{
+	const struct kp_metric_desc *m;
+	int id;
+
+	for (id = 0; id < KP_M__COUNT; id++) {
+		m = kp_metric(id);
+		if (m->type == KP_COUNTER && !ends_with(m->prom, "_total"))
+			fail_msg("counter '%s' does not end in _total", m->prom);
+		if (m->type != KP_COUNTER && ends_with(m->prom, "_total"))
+			fail_msg("non-counter '%s' ends in _total", m->prom);
+	}
+}
+
+static void metric__time_histograms__end_with_seconds(void **state)
+{
+	const struct kp_metric_desc *m;
+	int id;
+
+	for (id = 0; id < KP_M__COUNT; id++) {
+		m = kp_metric(id);
+		if (m->unit == KP_UNIT_NS && !ends_with(m->prom, "_seconds"))
+			fail_msg("time metric '%s' does not end in _seconds",
+				 m->prom);
+		if (m->unit != KP_UNIT_NS && ends_with(m->prom, "_seconds"))
+			fail_msg("'%s' ends in _seconds but is not a time",
+				 m->prom);
+	}
+}
+
+static void metric__json_and_prom_names__are_unique(void **state)
+{
+	int a, b;
+
+	for (a = 0; a < KP_M__COUNT; a++) {
+		for (b = a + 1; b < KP_M__COUNT; b++) {
+			if (!strcmp(kp_metric(a)->json, kp_metric(b)->json))
+				fail_msg("json key '%s' used twice",
+					 kp_metric(a)->json);
+			if (!strcmp(kp_metric(a)->prom, kp_metric(b)->prom))
+				fail_msg("prom name '%s' used twice",
+					 kp_metric(a)->prom);
+		}
+	}
+}
+
+static void metric__json_keys__do_not_clash_with_vm_record_keys(void **state)
+{
+	/* the other keys of a "vm" record (docs/output.md) */
+	static const char *const reserved[] = { "type", "schema", "ts",
+						"interval_s", "vm", "vcpus",
+						"index", "tid" };
+	size_t r;
+	int id;
+
+	for (id = 0; id < KP_M__COUNT; id++)
+		for (r = 0; r < sizeof(reserved) / sizeof(reserved[0]); r++)
+			if (!strcmp(kp_metric(id)->json, reserved[r]))
+				fail_msg("json key '%s' is reserved",
+					 reserved[r]);
+}
+
+static void metric__documented_vm_keys__are_registered(void **state)
+{
+	/* the metric keys of docs/output.md's "vm" record */
+	static const struct {
+		const char *json;
+		enum kp_mtype type;
+		const char *label;
+	} documented[] = {
+		{ "exits", KP_COUNTER, "reason" },
+		{ "userspace_exits", KP_COUNTER, "reason" },
+		{ "exit_time", KP_HISTOGRAM, "reason" },
+		{ "userspace_time", KP_HISTOGRAM, "reason" },
+		{ "halt", KP_HISTOGRAM, "kind" },
+	};
+	size_t d;
+	int id;
+
+	for (d = 0; d < sizeof(documented) / sizeof(documented[0]); d++) {
+		for (id = 0; id < KP_M__COUNT; id++)
+			if (!strcmp(kp_metric(id)->json, documented[d].json))
+				break;
+		if (id == KP_M__COUNT)
+			fail_msg("'%s' is not registered", documented[d].json);
+		assert_int_equal(kp_metric(id)->type, documented[d].type);
+		assert_string_equal(kp_metric(id)->label, documented[d].label);
+	}
+}
+
+static void mtype_scope_unit_names__known_and_out_of_range(void **state)
+{
+	assert_string_equal(kp_mtype_name(KP_COUNTER), "counter");
+	assert_string_equal(kp_mtype_name(KP_GAUGE), "gauge");
+	assert_string_equal(kp_mtype_name(KP_HISTOGRAM), "histogram");
+	assert_string_equal(kp_mtype_name((enum kp_mtype)3), "?");
+	assert_string_equal(kp_scope_name(KP_SCOPE_HOST), "host");
+	assert_string_equal(kp_scope_name(KP_SCOPE_VM), "vm");
+	assert_string_equal(kp_scope_name(KP_SCOPE_VCPU), "vcpu");
+	assert_string_equal(kp_scope_name((enum kp_scope)-1), "?");
+	assert_string_equal(kp_unit_name(KP_UNIT_EVENTS), "events");
+	assert_string_equal(kp_unit_name(KP_UNIT_NS), "nanoseconds");
+	assert_string_equal(kp_unit_name((enum kp_unit)2), "?");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(metric__every_id__has_all_descriptions),
+		cmocka_unit_test(metric__out_of_range_id__returns_null),
+		cmocka_unit_test(metric__prom_names__are_valid_and_prefixed),
+		cmocka_unit_test(metric__counters__end_with_total),
+		cmocka_unit_test(metric__time_histograms__end_with_seconds),
+		cmocka_unit_test(metric__json_and_prom_names__are_unique),
+		cmocka_unit_test(metric__json_keys__do_not_clash_with_vm_record_keys),
+		cmocka_unit_test(metric__documented_vm_keys__are_registered),
+		cmocka_unit_test(mtype_scope_unit_names__known_and_out_of_range),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
