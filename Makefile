@@ -5,6 +5,7 @@
 ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/')
 OUT := build
 CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
 BPFTOOL ?= bpftool
 CC ?= gcc
 VERSION := 0.1.0
@@ -38,6 +39,8 @@ USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .DELETE_ON_ERROR:
+# keep BPF objects and skeletons between builds
+.SECONDARY:
 .PHONY: all deps static test test-unit test-integration test-vm demo bench \
 	clean format
 
@@ -55,6 +58,7 @@ $(OUT)/%.bpf.o: bpf/%.bpf.c bpf/*.h vmlinux/$(ARCH)/vmlinux.h | $(OUT)/.deps-bui
 	@echo "  BPF     $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@ # DWARF is not needed: BTF stays
 
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	@echo "  SKEL    $@"
