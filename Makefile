@@ -23,16 +23,21 @@ endif
 CFLAGS ?= -O2 -g
 KP_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -I. -I$(OUT) \
 	-DKP_VERSION=\"$(VERSION)\"
-LIBS := -lbpf -lelf -lz -ljson-c -lm
+LIBS := -lbpf -lelf -lz -ljson-c -linih -lmicrohttpd -lcap -lm
+# the libvirt resolver backend
+VIRT_LIBS := -lvirt -lxml2 -lpthread
+XML_CFLAGS = $(shell pkg-config --cflags libxml-2.0 2>/dev/null)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Ivmlinux/$(ARCH) -Ibpf
 
-BPF_PROBES := exits
+BPF_PROBES := exits sched block net
 BPF_OBJS := $(patsubst %,$(OUT)/%.bpf.o,$(BPF_PROBES))
 SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_PROBES))
+IO_TOOLS := $(OUT)/blk-exerciser $(OUT)/tap-exerciser
 
 # pure modules: unit-tested without root or libbpf
-PURE := hist reasons cli metrics record snap procfs jsonutil
+PURE := hist reasons cli metrics record snap procfs jsonutil vmproc domxml \
+	idtable schedcalc
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
 
@@ -41,10 +46,10 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/tes
 .DELETE_ON_ERROR:
 # keep BPF objects and skeletons between builds
 .SECONDARY:
-.PHONY: all deps static test test-unit test-integration test-vm demo bench \
+.PHONY: all deps test test-unit test-integration test-vm demo bench \
 	clean format
 
-all: $(OUT)/kvmprobe $(OUT)/kvm-exerciser
+all: $(OUT)/kvmprobe $(OUT)/kvm-exerciser $(IO_TOOLS)
 
 deps:
 	$(Q)tools/deps.sh all
@@ -75,27 +80,22 @@ $(OUT)/user/%.o: user/%.c user/*.h bpf/*.h $(SKELS) $(OUT)/kvm_exit_names.h
 
 $(OUT)/kvmprobe: $(USER_OBJS)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(KP_CFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(KP_CFLAGS) -o $@ $^ $(LIBS) $(VIRT_LIBS)
 
 $(OUT)/kvm-exerciser: $(wildcard tools/kvm-exerciser/*.c tools/kvm-exerciser/*.h) | $(OUT)/.deps-build
 	@echo "  CC      $@"
 	$(Q)$(CC) $(KP_CFLAGS) -o $@ $(filter %.c,$^) -pthread
 
-# Static binaries for the nested-VM initramfs (tests/vm).
-static: $(OUT)/static/kvmprobe $(OUT)/static/kvm-exerciser
-
-$(OUT)/static/kvmprobe: $(USER_OBJS)
-	@echo "  LD      $@"
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(KP_CFLAGS) -static -o $@ $^ $(LIBS) -lpthread
-
-$(OUT)/static/kvm-exerciser: $(wildcard tools/kvm-exerciser/*.c tools/kvm-exerciser/*.h) | $(OUT)/.deps-build
-	@echo "  LD      $@"
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(KP_CFLAGS) -static -o $@ $(filter %.c,$^) -pthread
+# Ground-truth tools of the block and net tests and benchmarks.
+$(OUT)/%-exerciser: tools/%-exerciser.c | $(OUT)/.deps-build
+	@echo "  CC      $@"
+	$(Q)$(CC) $(KP_CFLAGS) -o $@ $<
 
 # Unit tests: one cmocka binary per pure module, linking only that module.
-$(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/user/%.o $(OUT)/.deps-build
+# the objects a test links are prerequisites too: no stale links
+.SECONDEXPANSION:
+$(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/user/%.o \
+		$$(filter %.o,$$(TEST_LIBS_$$*)) $(OUT)/.deps-build
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(KP_CFLAGS) -Wno-unused-parameter -o $@ $< $(OUT)/user/$*.o \
@@ -104,19 +104,40 @@ $(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/user/%.o $(OUT)/.deps-build
 TEST_LIBS_jsonutil := $(OUT)/user/hist.o -ljson-c -lm
 TEST_LIBS_record := $(OUT)/user/hist.o $(OUT)/user/metrics.o
 TEST_LIBS_hist := -lm
+TEST_LIBS_dropreason := -lbpf -lelf -lz
+TEST_LIBS_netdev := $(OUT)/user/vmproc.o
+TEST_LIBS_sink_dev := $(OUT)/user/record.o $(OUT)/user/metrics.o \
+	$(OUT)/user/hist.o $(OUT)/user/jsonutil.o -ljson-c -lm
+TEST_LIBS_config := $(OUT)/user/cli.o $(OUT)/user/alert.o $(OUT)/user/metrics.o \
+	$(OUT)/user/record.o $(OUT)/user/hist.o -linih -lm
+TEST_LIBS_alert := $(OUT)/user/record.o $(OUT)/user/metrics.o \
+	$(OUT)/user/hist.o -lm
+TEST_LIBS_domxml := -lxml2
 
-test: all static $(UNIT_TESTS)
+# kp-iddump: prints the resolver's identity table (tests/integration)
+IDDUMP_OBJS := $(patsubst %,$(OUT)/user/%.o,resolve idtable vmproc virt \
+	domxml procfs record metrics hist jsonutil)
+$(OUT)/tests/kp-iddump: tests/tools/kp_iddump.c $(IDDUMP_OBJS)
+	@echo "  CC      $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(KP_CFLAGS) -o $@ $^ -ljson-c -lm $(VIRT_LIBS)
+TEST_LIBS_prom := $(OUT)/user/record.o $(OUT)/user/metrics.o $(OUT)/user/hist.o -lm
+TEST_LIBS_outq := -lpthread
+TEST_LIBS_http := $(OUT)/user/cli.o -lmicrohttpd
+$(OUT)/user/domxml.o: KP_CFLAGS += $(XML_CFLAGS)
+
+test: all $(UNIT_TESTS) $(OUT)/tests/kp-iddump
 	$(Q)tools/deps.sh test
 	$(Q)tests/run.sh all
 
 test-unit: $(UNIT_TESTS)
 	$(Q)tests/run.sh unit
 
-test-integration: all
+test-integration: all $(OUT)/tests/kp-iddump
 	$(Q)tools/deps.sh test
 	$(Q)tests/run.sh integration
 
-test-vm: static
+test-vm: all
 	$(Q)tools/deps.sh test
 	$(Q)tests/run.sh vm
 
@@ -132,5 +153,5 @@ format:
 
 clean:
 	rm -rf $(OUT)/*.o $(OUT)/*.skel.h $(OUT)/user $(OUT)/tests \
-		$(OUT)/static $(OUT)/kvmprobe $(OUT)/kvm-exerciser \
+		$(OUT)/kvmprobe $(OUT)/kvm-exerciser $(IO_TOOLS) \
 		$(OUT)/kvm_exit_names.h $(OUT)/.deps-build

@@ -48,12 +48,16 @@ struct exits_val {
 struct exits_vcpu_state {
 	__u64 exit_ts;  /* kvm_exit not yet closed, 0 if none */
 	__u64 user_ts;  /* userspace exit not yet re-entered, 0 if none */
+	__u64 user_ns;  /* handling time of the last re-entered userspace
+			 * exit, not yet in the map (see on_run()) */
 	__u32 exit_reason;
 	__u32 user_reason;
+	__u32 user_ns_reason;
 	__u16 vcpu;       /* valid when vcpu_known */
 	__u8 exit_kind;
 	__u8 vcpu_known;
-	__u8 pad[4];
+	__u8 user_ns_valid;
+	__u8 pad[7];
 };
 
 #endif /* KP_EXITS_H */

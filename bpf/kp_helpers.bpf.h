@@ -66,6 +66,19 @@ static __always_inline void kp_hist_add(struct kp_hist *h, __u64 v)
 }
 
 /*
+ * Record v in h with atomic adds: for entries that several CPUs update at
+ * once (per device: requests complete and packets arrive on any CPU).
+ */
+static __always_inline void kp_hist_add_atomic(struct kp_hist *h, __u64 v)
+{
+	__u64 slot = kp_hist_slot(v);
+
+	__sync_fetch_and_add(&h->slots[slot], 1);
+	__sync_fetch_and_add(&h->sum, v);
+	__sync_fetch_and_add(&h->count, 1);
+}
+
+/*
  * Look key up in map, inserting init if absent. Returns NULL when the map is
  * full (the caller counts a lost event).
  */

@@ -50,7 +50,9 @@ if [ "$what" = integration ] || [ "$what" = all ]; then
 fi
 if [ "$what" = vm ] || [ "$what" = all ]; then
 	run_one "vm/nested_kvm_exit" bash tests/vm/run.sh \
-		build/static/kvmprobe build/static/kvm-exerciser
+		build/kvmprobe build/kvm-exerciser
+	run_one "vm/block_net_stock_kernel" bash tests/vm/io/run.sh \
+		build/kvmprobe build/blk-exerciser build/tap-exerciser
 fi
 
 echo

@@ -6,6 +6,7 @@
 #   tools/fetch-nested-kernel.sh [CACHE_DIR]      (default: build/nested)
 #
 # Puts into CACHE_DIR: vmlinuz, irqbypass.ko, ccp.ko, kvm.ko, kvm-amd.ko,
+# loop.ko and tun.ko (for the block and net probes' test, tests/vm/io),
 # busybox and kernel-release (the kernel's uname -r). The kernel package name
 # (linux-image-6.1.0-N-amd64) changes with every Debian kernel update, so it is
 # resolved from the Depends of the linux-image-amd64 meta package at run time.
@@ -13,7 +14,8 @@
 set -euo pipefail
 
 cache=${1:-build/nested}
-files=(vmlinuz irqbypass.ko ccp.ko kvm.ko kvm-amd.ko busybox kernel-release)
+files=(vmlinuz irqbypass.ko ccp.ko kvm.ko kvm-amd.ko loop.ko tun.ko busybox
+	kernel-release)
 
 have_all() {
 	local f
@@ -65,7 +67,7 @@ kver=$(basename root/lib/modules/*)
 mdir=root/lib/modules/$kver/kernel
 cp "root/boot/vmlinuz-$kver" vmlinuz
 for m in virt/lib/irqbypass drivers/crypto/ccp/ccp arch/x86/kvm/kvm \
-	arch/x86/kvm/kvm-amd; do
+	arch/x86/kvm/kvm-amd drivers/block/loop drivers/net/tun; do
 	name=$(basename "$m").ko
 	if [ -f "$mdir/$m.ko.xz" ]; then
 		xz -dc "$mdir/$m.ko.xz" >"$name"

@@ -16,6 +16,10 @@ enum {
 	OPT_ATTACH,
 	OPT_MAP_ENTRIES,
 	OPT_LIST_METRICS,
+	OPT_CONNECT,
+	OPT_CONFIG,
+	OPT_LISTEN,
+	OPT_SYSLOG,
 };
 
 static const struct option long_opts[] = {
@@ -24,12 +28,17 @@ static const struct option long_opts[] = {
 	{ "format", required_argument, NULL, 'f' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "pid", required_argument, NULL, 'p' },
+	{ "domain", required_argument, NULL, 'd' },
+	{ "connect", required_argument, NULL, OPT_CONNECT },
 	{ "probes", required_argument, NULL, OPT_PROBES },
 	{ "vcpus", no_argument, NULL, OPT_VCPUS },
 	{ "hist", no_argument, NULL, OPT_HIST },
 	{ "attach", required_argument, NULL, OPT_ATTACH },
 	{ "map-entries", required_argument, NULL, OPT_MAP_ENTRIES },
 	{ "list-metrics", no_argument, NULL, OPT_LIST_METRICS },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "syslog", no_argument, NULL, OPT_SYSLOG },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -45,12 +54,20 @@ static const char usage[] =
 	"  -f, --format FMT      text (default) or json (NDJSON, docs/output.md)\n"
 	"  -o, --output FILE     write records to FILE instead of stdout\n"
 	"  -p, --pid PID         only VMM process PID (repeatable)\n"
+	"  -d, --domain DOM      only libvirt domain DOM, a name or UUID\n"
+	"                        (repeatable; it may start later)\n"
+	"      --connect URI     libvirt URI, read-only (default qemu:///system)\n"
 	"      --probes LIST     comma-separated probes to run (default: all)\n"
 	"      --vcpus           text: one row per vCPU under each VM\n"
 	"      --hist            text: print latency histograms\n"
 	"      --attach MODE     auto (default), tp_btf (BTF tracepoints and\n"
 	"                        fentry only) or tracepoint (tracefs and kprobes)\n"
 	"      --map-entries N   entries of each counting map (default 16384)\n"
+	"      --config FILE     service mode: options and alert rules from FILE\n"
+	"                        (command-line options win; SIGHUP reloads)\n"
+	"      --listen ADDR:PORT  serve Prometheus /metrics (address\n"
+	"                        defaults to 127.0.0.1)\n"
+	"      --syslog          send alert events to syslog as well\n"
 	"      --list-metrics    print the metric registry (markdown) and exit\n"
 	"  -v, --verbose         libbpf and attach details on stderr\n"
 	"  -V, --version         print the version and exit\n"
@@ -149,6 +166,26 @@ static int add_pid(struct kp_opts *o, const char *arg, char *err, size_t len)
 	return 0;
 }
 
+static int add_domain(struct kp_opts *o, const char *arg, char *err,
+		      size_t len)
+{
+	size_t i;
+
+	if (!*arg)
+		return fail(err, len, "--domain: empty name");
+	if (strlen(arg) >= KP_DOMAIN_ARG_MAX)
+		return fail(err, len, "--domain: name longer than %d bytes",
+			    KP_DOMAIN_ARG_MAX - 1);
+	for (i = 0; i < o->ndomains; i++)
+		if (!strcmp(o->domains[i], arg))
+			return 0;
+	if (o->ndomains == KP_MAX_DOMAINS)
+		return fail(err, len, "--domain: at most %d domains",
+			    KP_MAX_DOMAINS);
+	o->domains[o->ndomains++] = arg;
+	return 0;
+}
+
 static int parse_one(int c, const char *arg, struct kp_opts *o,
 		     const char *const *names, size_t n, char *err,
 		     size_t len)
@@ -184,6 +221,13 @@ static int parse_one(int c, const char *arg, struct kp_opts *o,
 		return 0;
 	case 'p':
 		return add_pid(o, arg, err, len);
+	case 'd':
+		return add_domain(o, arg, err, len);
+	case OPT_CONNECT:
+		if (!*arg)
+			return fail(err, len, "--connect: empty URI");
+		o->connect = arg;
+		return 0;
 	case OPT_PROBES:
 		return parse_probes(arg, &o->probes, names, n, err, len);
 	case OPT_VCPUS:
@@ -212,6 +256,21 @@ static int parse_one(int c, const char *arg, struct kp_opts *o,
 				    KP_MAP_ENTRIES_MAX);
 		o->map_entries = v;
 		return 0;
+	case OPT_CONFIG:
+		if (!*arg)
+			return fail(err, len, "--config: empty file name");
+		o->config = arg;
+		return 0;
+	case OPT_LISTEN:
+		if (kp_parse_listen(arg, NULL, 0, NULL))
+			return fail(err, len,
+				    "--listen: '%s' is not ADDR:PORT, [ADDR]:PORT or PORT",
+				    arg);
+		o->listen = arg;
+		return 0;
+	case OPT_SYSLOG:
+		o->syslog = true;
+		return 0;
 	case OPT_LIST_METRICS:
 		o->list_metrics = true;
 		return 0;
@@ -228,22 +287,64 @@ static int parse_one(int c, const char *arg, struct kp_opts *o,
 	return -EINVAL;
 }
 
-int kp_cli_parse(int argc, char **argv, struct kp_opts *o,
-		 const char *const *probe_names, size_t nprobes, char *err,
-		 size_t errlen)
+int kp_parse_listen(const char *s, char *addr, size_t addrlen, uint16_t *port)
 {
-	int c, ret;
+	const char *colon = strrchr(s, ':'), *p = colon ? colon + 1 : s;
+	const char *host = "127.0.0.1";
+	size_t hlen = strlen(host);
+	uint64_t v;
 
+	if (parse_u64(p, 1, 65535, &v))
+		return -EINVAL;
+	if (colon && colon > s) {
+		host = s;
+		hlen = colon - s;
+		if (*host == '[') { /* [v6addr]:port */
+			if (hlen < 3 || host[hlen - 1] != ']')
+				return -EINVAL;
+			host++;
+			hlen -= 2;
+		}
+	}
+	if (addr) {
+		if (hlen >= addrlen)
+			return -EINVAL;
+		memcpy(addr, host, hlen);
+		addr[hlen] = '\0';
+	}
+	if (port)
+		*port = v;
+	return 0;
+}
+
+void kp_cli_defaults(struct kp_opts *o, size_t nprobes)
+{
 	memset(o, 0, sizeof(*o));
 	o->interval_s = 1.0;
 	o->format = KP_FMT_TEXT;
 	o->probes = (1U << nprobes) - 1;
 	o->attach = KP_ATTACH_AUTO;
 	o->map_entries = KP_MAP_ENTRIES_DEFAULT;
+	o->connect = KP_CONNECT_DEFAULT;
+}
+
+int kp_cli_parse(int argc, char **argv, struct kp_opts *o,
+		 const char *const *probe_names, size_t nprobes, char *err,
+		 size_t errlen)
+{
+	kp_cli_defaults(o, nprobes);
+	return kp_cli_apply(argc, argv, o, probe_names, nprobes, err, errlen);
+}
+
+int kp_cli_apply(int argc, char **argv, struct kp_opts *o,
+		 const char *const *probe_names, size_t nprobes, char *err,
+		 size_t errlen)
+{
+	int c, ret;
 
 	optind = 0; /* full reset: parse may run more than once (tests) */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:c:f:o:p:vVh", long_opts,
+	while ((c = getopt_long(argc, argv, ":i:c:f:o:p:d:vVh", long_opts,
 				NULL)) != -1) {
 		if (c == '?') {
 			/* a known option here is a long flag given a value */
@@ -269,4 +370,14 @@ int kp_cli_parse(int argc, char **argv, struct kp_opts *o,
 		return fail(err, errlen, "unexpected argument '%s'",
 			    argv[optind]);
 	return 0;
+}
+
+int kp_cli_option_kind(const char *name)
+{
+	const struct option *opt;
+
+	for (opt = long_opts; opt->name; opt++)
+		if (!strcmp(opt->name, name))
+			return opt->has_arg == no_argument ? 0 : 1;
+	return -ENOENT;
 }

@@ -11,6 +11,9 @@
 #define KP_MAP_ENTRIES_DEFAULT 16384
 #define KP_MAP_ENTRIES_MIN 256
 #define KP_MAP_ENTRIES_MAX (1U << 20)
+#define KP_MAX_DOMAINS 256
+#define KP_DOMAIN_ARG_MAX 256
+#define KP_CONNECT_DEFAULT "qemu:///system"
 
 /* Exit statuses, documented in the README and --help. */
 enum kp_exit {
@@ -35,6 +38,9 @@ struct kp_opts {
 	const char *output;   /* NULL: stdout */
 	uint32_t pids[KP_MAX_PIDS];
 	size_t npids;
+	const char *domains[KP_MAX_DOMAINS]; /* -d: libvirt names or UUIDs */
+	size_t ndomains;
+	const char *connect;  /* libvirt URI (default KP_CONNECT_DEFAULT) */
 	uint32_t probes;      /* bit i: probe i of the table is wanted */
 	bool per_vcpu;
 	bool hist;
@@ -44,6 +50,9 @@ struct kp_opts {
 	bool help;
 	bool version;
 	bool list_metrics;
+	const char *config;   /* --config FILE: service mode */
+	const char *listen;   /* --listen ADDR:PORT: Prometheus endpoint */
+	bool syslog;          /* alert events to syslog too */
 };
 
 /*
@@ -53,6 +62,26 @@ struct kp_opts {
 int kp_cli_parse(int argc, char **argv, struct kp_opts *o,
 		 const char *const *probe_names, size_t nprobes, char *err,
 		 size_t errlen);
+
+/*
+ * Split "ADDR:PORT", "[V6ADDR]:PORT", ":PORT" or "PORT" (address
+ * 127.0.0.1). addr and port may be NULL (validation only). 0 or -EINVAL.
+ */
+int kp_parse_listen(const char *s, char *addr, size_t addrlen,
+		    uint16_t *port);
+
+/* The defaults, then argv on top: kp_cli_defaults + kp_cli_apply. */
+void kp_cli_defaults(struct kp_opts *o, size_t nprobes);
+/*
+ * Apply argv to o without resetting it (a config file's options first,
+ * then the command line). Strings in o point into argv.
+ */
+int kp_cli_apply(int argc, char **argv, struct kp_opts *o,
+		 const char *const *probe_names, size_t nprobes, char *err,
+		 size_t errlen);
+
+/* Whether long option name takes a value (1), is a flag (0), or -ENOENT. */
+int kp_cli_option_kind(const char *name);
 
 const char *kp_cli_usage(void);
 

@@ -18,6 +18,7 @@
 #include "user/procfs.h"
 #include "user/reasons.h"
 #include "user/snap.h"
+#include "user/tpprog.h"
 
 #define GC_PERIOD_S 10
 #define NEVENTS 5
@@ -282,46 +283,6 @@ err_free:
 	return err;
 }
 
-/* Read the whole map into s, in batches where the kernel supports it. */
-static int read_map(struct exits_state *es, struct kp_snap *s)
-{
-	struct exits_key batch, next, *prevk = NULL;
-	void *in = NULL;
-	__u32 count;
-	int err;
-
-	err = kp_snap_reserve(s, es->max_entries);
-	if (err)
-		return err;
-	s->n = 0;
-	for (;;) {
-		count = es->max_entries - s->n;
-		err = bpf_map_lookup_batch(es->map_fd, in, &batch,
-					   kp_snap_key(s, s->n),
-					   kp_snap_val(s, s->n), &count, NULL);
-		if (err && errno != ENOENT) {
-			if (errno == EINVAL && !in && !s->n)
-				break; /* no batch ops: iterate below */
-			return -errno;
-		}
-		s->n += count;
-		if (err || s->n >= es->max_entries)
-			return 0;
-		in = &batch;
-	}
-	/* fallback for kernels without BPF_MAP_LOOKUP_BATCH on hash maps */
-	while (s->n < es->max_entries &&
-	       !bpf_map_get_next_key(es->map_fd, prevk, &next)) {
-		memcpy(kp_snap_key(s, s->n), &next, sizeof(next));
-		if (!bpf_map_lookup_elem(es->map_fd, &next,
-					 kp_snap_val(s, s->n)))
-			s->n++;
-		batch = next;
-		prevk = &batch;
-	}
-	return 0;
-}
-
 static int decode(const void *k, const uint64_t *delta, void *arg)
 {
 	const struct exits_val *d = (const struct exits_val *)delta;
@@ -435,7 +396,7 @@ int kp_exits_read(void *state, struct kp_interval *iv)
 	int err;
 
 	ndead = find_dead(es, &dead);
-	err = read_map(es, &es->cur);
+	err = kp_map_read(es->map_fd, &es->cur, es->max_entries);
 	if (!err)
 		err = kp_snap_sort(&es->cur);
 	if (!err)

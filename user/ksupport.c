@@ -64,6 +64,12 @@ bool kp_ksupport_has_vmlinux_btf(struct kp_ksupport *ks)
 	return ks->vmlinux != NULL;
 }
 
+const struct btf *kp_ksupport_vmlinux_btf(struct kp_ksupport *ks)
+{
+	load(ks);
+	return ks->vmlinux;
+}
+
 bool kp_ksupport_btf_has(struct kp_ksupport *ks, const char *name, int kind)
 {
 	size_t i;

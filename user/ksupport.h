@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct btf;
+
 struct kp_ksupport;
 
 struct kp_ksupport *kp_ksupport_new(void);
@@ -18,6 +20,8 @@ void kp_ksupport_free(struct kp_ksupport *ks);
 /* Whether name of BTF kind (BTF_KIND_*) is in vmlinux or a KVM module. */
 bool kp_ksupport_btf_has(struct kp_ksupport *ks, const char *name, int kind);
 bool kp_ksupport_has_vmlinux_btf(struct kp_ksupport *ks);
+/* The kernel's BTF (owned by ks), or NULL when it has none. */
+const struct btf *kp_ksupport_vmlinux_btf(struct kp_ksupport *ks);
 
 /*
  * Whether tracefs has event category/name: 0, -ENOENT (no such event) or

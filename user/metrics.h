@@ -13,28 +13,78 @@ enum kp_metric_id {
 	KP_M_UEXITS,
 	KP_M_UEXIT_TIME,
 	KP_M_HALT_TIME,
+	KP_M_RUN_DELAY,
+	KP_M_CPU_TIME,
+	KP_M_PREEMPTIONS,
+	KP_M_PREEMPTED_BY,
+	/* VM-wide gauges from libvirt (kp_vm_rec.gauges); "a.b" JSON keys
+	 * nest: "memory":{"rss_kib":...} */
+	KP_M_MEM_BALLOON_CURRENT,
+	KP_M_MEM_BALLOON_MAX,
+	KP_M_MEM_RSS,
+	KP_M_MEM_SWAP_IN,
+	KP_M_MEM_SWAP_OUT,
+	KP_M_MEM_MAJOR_FAULTS,
+	/* per device (kp_sample.dev): "group.key" JSON keys name the array
+	 * of device objects and the key inside one, "disks":[{"dev":..}] */
+	KP_M_DISK_IOS,
+	KP_M_DISK_BYTES,
+	KP_M_DISK_QUEUE,
+	KP_M_DISK_DEVICE,
+	KP_M_DISK_LATENCY,
+	KP_M_DISK_TARGET,
+	KP_M_IF_PACKETS,
+	KP_M_IF_BYTES,
+	KP_M_IF_DROPS,
+	KP_M_IF_DELIVERY,
 	KP_M__COUNT,
 };
 
 enum kp_mtype { KP_COUNTER, KP_GAUGE, KP_HISTOGRAM };
 
 /* The finest scope a metric is recorded at; coarser scopes are sums. */
-enum kp_scope { KP_SCOPE_HOST, KP_SCOPE_VM, KP_SCOPE_VCPU };
+enum kp_scope { KP_SCOPE_HOST, KP_SCOPE_VM, KP_SCOPE_VCPU, KP_SCOPE_DISK,
+		KP_SCOPE_IFACE };
 
-enum kp_unit { KP_UNIT_EVENTS, KP_UNIT_NS };
+enum kp_unit { KP_UNIT_EVENTS, KP_UNIT_NS, KP_UNIT_KIB, KP_UNIT_BYTES };
+
+/*
+ * How a record shows the metric (docs/output.md). COUNT, PCT and DELAY
+ * metrics are unlabelled (label NULL): one sample per vCPU, label "".
+ */
+enum kp_show {
+	KP_SHOW_LABELS, /* {label: count or HIST} */
+	KP_SHOW_COUNT,  /* a number */
+	KP_SHOW_PCT,    /* ns as a percentage of the interval */
+	KP_SHOW_DELAY,  /* {total_ns, ready_pct, p50_us, p99_us, hist}: the
+			 * value is the total (waits in progress included),
+			 * the histogram holds the waits that ended */
+	KP_SHOW_TOP,    /* per peer thread (label: its tid, the sample's
+			 * peer: who), the KP_SCHED_TOP largest, as a list */
+	KP_SHOW_NEST,   /* device scopes: under its label, {label: {key:
+			 * count or HIST}}: "read":{"ios":..} */
+	KP_SHOW_INFO,   /* device scopes: the label itself, a string ("target":
+			 * "vda"), null when there is no sample */
+};
 
 struct kp_metric_desc {
 	const char *json;   /* key in the "vm" record */
 	const char *prom;   /* Prometheus name, base units */
-	const char *label;  /* what the sample label names: "reason", ... */
+	const char *label;  /* what the sample label names; NULL: unlabelled */
 	const char *probe;  /* the probe that produces it */
 	enum kp_mtype type;
 	enum kp_scope scope;
 	enum kp_unit unit;
+	enum kp_show show;
+	const char *pct;    /* histograms of device scopes: also write
+			     * <pct>p50_us and <pct>p99_us beside it; NULL:
+			     * not */
 	const char *help;
 };
 
 const struct kp_metric_desc *kp_metric(enum kp_metric_id id);
+/* The id of the metric whose JSON key is json, or -1. */
+int kp_metric_by_json(const char *json);
 const char *kp_mtype_name(enum kp_mtype t);
 const char *kp_scope_name(enum kp_scope s);
 const char *kp_unit_name(enum kp_unit u);

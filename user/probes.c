@@ -2,6 +2,9 @@
 /* The probe table: adding a probe means adding its entry here. */
 #include "user/probe.h"
 #include "user/exits.h"
+#include "user/sched.h"
+#include "user/block.h"
+#include "user/net.h"
 
 const struct kp_probe kp_probe_table[] = {
 	{
@@ -9,6 +12,24 @@ const struct kp_probe kp_probe_table[] = {
 		.start = kp_exits_start,
 		.read = kp_exits_read,
 		.stop = kp_exits_stop,
+	},
+	{
+		.name = "sched",
+		.start = kp_sched_start,
+		.read = kp_sched_read,
+		.stop = kp_sched_stop,
+	},
+	{
+		.name = "block",
+		.start = kp_block_start,
+		.read = kp_block_read,
+		.stop = kp_block_stop,
+	},
+	{
+		.name = "net",
+		.start = kp_net_start,
+		.read = kp_net_read,
+		.stop = kp_net_stop,
 	},
 };
 

@@ -7,6 +7,8 @@
 #include "user/cli.h"
 #include "user/probe.h"
 #include "user/record.h"
+#include "user/resolve.h"
+#include "user/alert.h"
 
 struct kp_start_info {
 	const char *version;
@@ -14,6 +16,8 @@ struct kp_start_info {
 	double interval_s;
 	const uint32_t *pids;
 	size_t npids;
+	const char *const *domains;
+	size_t ndomains;
 	const struct kp_probe_status *probes;
 	size_t nprobes;
 };
@@ -30,6 +34,11 @@ struct kp_sink {
 	int (*start)(struct kp_sink *s, const struct kp_start_info *info);
 	int (*interval)(struct kp_sink *s, const struct kp_interval *iv);
 	int (*stop)(struct kp_sink *s, const struct kp_stop_info *info);
+	/* a change of an identity source (libvirt available or not) */
+	int (*notice)(struct kp_sink *s, const struct kp_notice *n);
+	/* an alert fired or resolved; ts is when it was evaluated */
+	int (*alert)(struct kp_sink *s, const struct kp_alert_event *ev,
+		     const struct timespec *ts);
 	FILE *out;
 	const struct kp_opts *opts;
 };

@@ -10,7 +10,7 @@ else
 	not_ok "docs/metrics.md differs from the registry (regenerate it):"
 	cat "$TMP/diff"
 fi
-for key in $(sed -n 's/^| `\([a-z_]*\)` | `kvmprobe_.*/\1/p' "$TMP/m.md"); do
+for key in $(sed -n 's/^| `\([a-z_.]*\)` | `kvmprobe_.*/\1/p' "$TMP/m.md"); do
 	grep -q "\`$key\`" "$TOP/docs/output.md" && ok "docs/output.md documents $key" ||
 		not_ok "docs/output.md does not document $key"
 done

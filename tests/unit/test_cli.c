@@ -60,6 +60,8 @@ static void cli_parse__no_arguments__gives_documented_defaults(void **state)
 	assert_false(o.help);
 	assert_false(o.version);
 	assert_false(o.list_metrics);
+	assert_int_equal(o.ndomains, 0);
+	assert_string_equal(o.connect, "qemu:///system");
 }
 
 static void cli_parse__interval__long_short_and_equals_forms(void **state)
@@ -326,12 +328,70 @@ static void cli_parse__after_clustered_error__next_parse_works(void **state)
 	assert_int_equal(o.verbose, 0);
 }
 
+static void cli_parse__domain__repeatable_names_and_uuids(void **state)
+{
+	assert_int_equal(PARSE("-d", "web-1", "--domain",
+			       "c0ba2922-ce9c-468a-82e4-113eaae6c9fa",
+			       "--domain=kp \"test\" é", "-dx"), 0);
+	assert_int_equal(o.ndomains, 4);
+	assert_string_equal(o.domains[0], "web-1");
+	assert_string_equal(o.domains[1],
+			    "c0ba2922-ce9c-468a-82e4-113eaae6c9fa");
+	assert_string_equal(o.domains[2], "kp \"test\" é");
+	assert_string_equal(o.domains[3], "x");
+}
+
+static void cli_parse__repeated_domain__is_kept_once(void **state)
+{
+	assert_int_equal(PARSE("-d", "a", "-d", "b", "-d", "a"), 0);
+	assert_int_equal(o.ndomains, 2);
+}
+
+static void cli_parse__bad_domain__names_the_option(void **state)
+{
+	char name[KP_DOMAIN_ARG_MAX + 1];
+
+	assert_parse_error("--domain: empty name", "-d", "");
+	memset(name, 'x', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	assert_parse_error("--domain: name longer than", "-d", name);
+	assert_parse_error("needs a value", "--domain");
+}
+
+static void cli_parse__too_many_domains__is_refused(void **state)
+{
+	static char names[KP_MAX_DOMAINS + 1][8];
+	char *argv[2 * (KP_MAX_DOMAINS + 1) + 1];
+	int i, argc = 0;
+
+	argv[argc++] = "kvmprobe";
+	for (i = 0; i <= KP_MAX_DOMAINS; i++) {
+		snprintf(names[i], sizeof(names[i]), "d%d", i);
+		argv[argc++] = "-d";
+		argv[argc++] = names[i];
+	}
+	assert_int_equal(parse_argv(argc - 2, argv), 0);
+	assert_int_equal(o.ndomains, KP_MAX_DOMAINS);
+	assert_int_equal(parse_argv(argc, argv), -EINVAL);
+	assert_non_null(strstr(err, "at most"));
+}
+
+static void cli_parse__connect__sets_the_uri(void **state)
+{
+	assert_int_equal(PARSE("--connect", "qemu+ssh://host/system"), 0);
+	assert_string_equal(o.connect, "qemu+ssh://host/system");
+	assert_int_equal(PARSE("--connect=test:///default"), 0);
+	assert_string_equal(o.connect, "test:///default");
+	assert_parse_error("--connect: empty URI", "--connect", "");
+}
+
 static void cli_usage__mentions_every_long_option(void **state)
 {
 	static const char *const opts[] = {
 		"--interval", "--count", "--format", "--output", "--pid",
 		"--probes", "--vcpus", "--hist", "--attach", "--map-entries",
 		"--list-metrics", "--verbose", "--version", "--help",
+		"--domain", "--connect",
 	};
 	size_t i;
 
@@ -373,6 +433,11 @@ int main(void)
 		cmocka_unit_test(cli_parse__positional_argument__is_refused),
 		cmocka_unit_test(cli_parse__second_parse__starts_from_scratch),
 		cmocka_unit_test(cli_parse__after_clustered_error__next_parse_works),
+		cmocka_unit_test(cli_parse__domain__repeatable_names_and_uuids),
+		cmocka_unit_test(cli_parse__repeated_domain__is_kept_once),
+		cmocka_unit_test(cli_parse__bad_domain__names_the_option),
+		cmocka_unit_test(cli_parse__too_many_domains__is_refused),
+		cmocka_unit_test(cli_parse__connect__sets_the_uri),
 		cmocka_unit_test(cli_usage__mentions_every_long_option),
 	};
 

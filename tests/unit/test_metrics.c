@@ -38,11 +38,71 @@ static void metric__every_id__has_all_descriptions(void **state)
 		assert_non_null(m);
 		assert_non_null(m->json);
 		assert_non_null(m->prom);
-		assert_non_null(m->label);
 		assert_non_null(m->probe);
 		assert_non_null(m->help);
-		assert_true(*m->json && *m->prom && *m->label && *m->probe &&
-			    *m->help);
+		/* label NULL: an unlabelled metric; never an empty name */
+		assert_true(*m->json && *m->prom && (!m->label || *m->label) &&
+			    *m->probe && *m->help);
+	}
+}
+
+/* How a metric is shown needs a label (a list of peers) or none (a value). */
+static void metric__show_kind__matches_labelling(void **state)
+{
+	const struct kp_metric_desc *m;
+	int id;
+
+	for (id = 0; id < KP_M__COUNT; id++) {
+		m = kp_metric(id);
+		switch (m->show) {
+		case KP_SHOW_COUNT:
+		case KP_SHOW_PCT:
+		case KP_SHOW_DELAY:
+			if (m->label)
+				fail_msg("'%s' is shown as a value but has a label",
+					 m->json);
+			break;
+		case KP_SHOW_TOP:
+			if (!m->label)
+				fail_msg("'%s' is a list of peers without a label",
+					 m->json);
+			break;
+		default:
+			break;
+		}
+		if (m->show == KP_SHOW_DELAY && m->type != KP_HISTOGRAM)
+			fail_msg("'%s': a delay is shown from a histogram", m->json);
+		if ((m->show == KP_SHOW_PCT || m->show == KP_SHOW_TOP) &&
+		    m->unit != KP_UNIT_NS)
+			fail_msg("'%s': shown as time, but not in ns", m->json);
+	}
+}
+
+static void metric__sched_keys__are_registered_per_vcpu(void **state)
+{
+	static const struct {
+		const char *json;
+		enum kp_mtype type;
+		enum kp_show show;
+	} sched[] = {
+		{ "run_delay", KP_HISTOGRAM, KP_SHOW_DELAY },
+		{ "cpu_pct", KP_COUNTER, KP_SHOW_PCT },
+		{ "preemptions", KP_COUNTER, KP_SHOW_COUNT },
+		{ "preempted_by", KP_COUNTER, KP_SHOW_TOP },
+	};
+	size_t d;
+	int id;
+
+	for (d = 0; d < sizeof(sched) / sizeof(sched[0]); d++) {
+		for (id = 0; id < KP_M__COUNT; id++)
+			if (!strcmp(kp_metric(id)->json, sched[d].json))
+				break;
+		if (id == KP_M__COUNT)
+			fail_msg("'%s' is not registered", sched[d].json);
+		assert_int_equal(kp_metric(id)->type, sched[d].type);
+		assert_int_equal(kp_metric(id)->show, sched[d].show);
+		assert_int_equal(kp_metric(id)->scope, KP_SCOPE_VCPU);
+		assert_string_equal(kp_metric(id)->probe, "sched");
 	}
 }
 
@@ -86,10 +146,12 @@ static void metric__time_histograms__end_with_seconds(void **state)
 
 	for (id = 0; id < KP_M__COUNT; id++) {
 		m = kp_metric(id);
-		if (m->unit == KP_UNIT_NS && !ends_with(m->prom, "_seconds"))
+		/* a counter of seconds: _seconds_total */
+		if (m->unit == KP_UNIT_NS && !ends_with(m->prom, "_seconds") &&
+		    !ends_with(m->prom, "_seconds_total"))
 			fail_msg("time metric '%s' does not end in _seconds",
 				 m->prom);
-		if (m->unit != KP_UNIT_NS && ends_with(m->prom, "_seconds"))
+		if (m->unit != KP_UNIT_NS && strstr(m->prom, "_seconds"))
 			fail_msg("'%s' ends in _seconds but is not a time",
 				 m->prom);
 	}
@@ -155,6 +217,46 @@ static void metric__documented_vm_keys__are_registered(void **state)
 	}
 }
 
+static void metric__memory_gauges__are_vm_gauges_under_memory(void **state)
+{
+	static const char *const keys[] = {
+		"memory.balloon_current_kib", "memory.balloon_max_kib",
+		"memory.rss_kib", "memory.swap_in_kib", "memory.swap_out_kib",
+		"memory.major_faults",
+	};
+	const struct kp_metric_desc *m;
+	size_t k;
+	int id;
+
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		for (id = 0; id < KP_M__COUNT; id++)
+			if (!strcmp(kp_metric(id)->json, keys[k]))
+				break;
+		if (id == KP_M__COUNT)
+			fail_msg("'%s' is not registered", keys[k]);
+		m = kp_metric(id);
+		assert_int_equal(m->type, KP_GAUGE);
+		assert_int_equal(m->scope, KP_SCOPE_VM);
+		assert_null(m->label);
+		assert_string_equal(m->probe, "libvirt");
+	}
+}
+
+static void metric__kib_metrics__are_bytes_in_prometheus(void **state)
+{
+	const struct kp_metric_desc *m;
+	int id;
+
+	for (id = 0; id < KP_M__COUNT; id++) {
+		m = kp_metric(id);
+		if ((m->unit == KP_UNIT_KIB) != ends_with(m->prom, "_bytes"))
+			fail_msg("'%s': KiB metrics, and only they, end in _bytes",
+				 m->prom);
+		if (m->unit == KP_UNIT_KIB && !ends_with(m->json, "_kib"))
+			fail_msg("'%s': KiB values end in _kib in JSON", m->json);
+	}
+}
+
 static void mtype_scope_unit_names__known_and_out_of_range(void **state)
 {
 	assert_string_equal(kp_mtype_name(KP_COUNTER), "counter");
@@ -167,13 +269,49 @@ static void mtype_scope_unit_names__known_and_out_of_range(void **state)
 	assert_string_equal(kp_scope_name((enum kp_scope)-1), "?");
 	assert_string_equal(kp_unit_name(KP_UNIT_EVENTS), "events");
 	assert_string_equal(kp_unit_name(KP_UNIT_NS), "nanoseconds");
-	assert_string_equal(kp_unit_name((enum kp_unit)2), "?");
+	assert_string_equal(kp_unit_name(KP_UNIT_KIB), "kibibytes");
+	assert_string_equal(kp_unit_name(KP_UNIT_BYTES), "bytes");
+	assert_string_equal(kp_unit_name((enum kp_unit)4), "?");
+	assert_string_equal(kp_scope_name(KP_SCOPE_DISK), "disk");
+	assert_string_equal(kp_scope_name(KP_SCOPE_IFACE), "iface");
+}
+
+static void metric__device_metrics__name_their_group_and_key(void **state)
+{
+	const struct kp_metric_desc *m;
+	const char *dot;
+	int id;
+
+	for (id = 0; id < KP_M__COUNT; id++) {
+		m = kp_metric(id);
+		if (m->scope != KP_SCOPE_DISK && m->scope != KP_SCOPE_IFACE) {
+			if (m->show == KP_SHOW_NEST || m->show == KP_SHOW_INFO)
+				fail_msg("'%s': NEST and INFO are for devices",
+					 m->json);
+			continue;
+		}
+		dot = strchr(m->json, '.');
+		if (!dot || dot == m->json || !dot[1] || strchr(dot + 1, '.'))
+			fail_msg("'%s': device metrics are \"group.key\"",
+				 m->json);
+		if (!strncmp(m->json, "disks.", 6) != (m->scope == KP_SCOPE_DISK))
+			fail_msg("'%s': disk metrics, and only they, are disks.*",
+				 m->json);
+		if ((m->show == KP_SHOW_NEST || m->show == KP_SHOW_INFO) &&
+		    !m->label)
+			fail_msg("'%s': NEST and INFO need a label", m->json);
+		if (m->pct && m->type != KP_HISTOGRAM)
+			fail_msg("'%s': only histograms have percentiles",
+				 m->json);
+	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(metric__every_id__has_all_descriptions),
+		cmocka_unit_test(metric__show_kind__matches_labelling),
+		cmocka_unit_test(metric__sched_keys__are_registered_per_vcpu),
 		cmocka_unit_test(metric__out_of_range_id__returns_null),
 		cmocka_unit_test(metric__prom_names__are_valid_and_prefixed),
 		cmocka_unit_test(metric__counters__end_with_total),
@@ -181,7 +319,10 @@ int main(void)
 		cmocka_unit_test(metric__json_and_prom_names__are_unique),
 		cmocka_unit_test(metric__json_keys__do_not_clash_with_vm_record_keys),
 		cmocka_unit_test(metric__documented_vm_keys__are_registered),
+		cmocka_unit_test(metric__memory_gauges__are_vm_gauges_under_memory),
+		cmocka_unit_test(metric__kib_metrics__are_bytes_in_prometheus),
 		cmocka_unit_test(mtype_scope_unit_names__known_and_out_of_range),
+		cmocka_unit_test(metric__device_metrics__name_their_group_and_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -183,6 +183,72 @@ static void proc_thread_alive__real_proc__sees_this_process(void **state)
 	assert_true(kp_proc_thread_alive("/proc", getpid(), getpid()));
 }
 
+struct found {
+	uint32_t pid[64], tid[64];
+	int vcpu[64];
+	size_t n;
+	size_t stop_after; /* 0: never */
+};
+
+static int collect(uint32_t pid, uint32_t tid, int vcpu, void *arg)
+{
+	struct found *f = arg;
+
+	if (f->n < 64) {
+		f->pid[f->n] = pid;
+		f->tid[f->n] = tid;
+		f->vcpu[f->n] = vcpu;
+	}
+	f->n++;
+	return f->stop_after && f->n >= f->stop_after ? 42 : 0;
+}
+
+static int found_vcpu(const struct found *f, uint32_t pid, uint32_t tid)
+{
+	size_t i;
+
+	for (i = 0; i < f->n && i < 64; i++)
+		if (f->pid[i] == pid && f->tid[i] == tid)
+			return f->vcpu[i];
+	return -1;
+}
+
+static void proc_vcpu_threads__fixture__finds_exactly_the_vcpu_threads(void **state)
+{
+	struct found f = { .n = 0 };
+	char comm[32];
+	size_t i;
+
+	assert_int_equal(kp_proc_vcpu_threads(root, collect, &f), 0);
+	assert_int_equal(found_vcpu(&f, 4242, 4243), 0);
+	assert_int_equal(found_vcpu(&f, 4242, 4244), 17);
+	assert_int_equal(found_vcpu(&f, 4242, 4242), -1);
+	assert_true(f.n <= 64);
+	/* nothing else: every thread reported is named CPU <n>/KVM */
+	for (i = 0; i < f.n; i++) {
+		assert_int_equal(kp_proc_thread_comm(root, f.pid[i], f.tid[i],
+						     comm, sizeof(comm)), 0);
+		assert_int_equal(kp_parse_vcpu_name(comm), f.vcpu[i]);
+	}
+}
+
+static void proc_vcpu_threads__callback_nonzero__stops_and_returns_it(void **state)
+{
+	struct found f = { .stop_after = 1 };
+
+	assert_int_equal(kp_proc_vcpu_threads(root, collect, &f), 42);
+	assert_int_equal(f.n, 1);
+}
+
+static void proc_vcpu_threads__missing_root__is_enoent(void **state)
+{
+	struct found f = { .n = 0 };
+
+	assert_int_equal(kp_proc_vcpu_threads("/nonexistent/proc", collect, &f),
+			 -ENOENT);
+	assert_int_equal(f.n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +265,9 @@ int main(void)
 		cmocka_unit_test(proc_thread_alive__existing_thread__is_true),
 		cmocka_unit_test(proc_thread_alive__gone_thread_or_process__is_false),
 		cmocka_unit_test(proc_thread_alive__real_proc__sees_this_process),
+		cmocka_unit_test(proc_vcpu_threads__fixture__finds_exactly_the_vcpu_threads),
+		cmocka_unit_test(proc_vcpu_threads__callback_nonzero__stops_and_returns_it),
+		cmocka_unit_test(proc_vcpu_threads__missing_root__is_enoent),
 	};
 
 	return cmocka_run_group_tests(tests, find_fixtures, NULL);

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "user/hist.h"
 #include "user/record.h"
@@ -391,7 +392,184 @@ static void interval_add__many_vms_and_vcpus__stay_correct(void **state)
 	}
 }
 
+static void vm_set_gauge__memory__is_set_not_summed(void **state)
+{
+	struct kp_vm_rec *vm;
+
+	assert_int_equal(kp_interval_add(&iv, 10, 11, 0, KP_M_EXITS, "io", 1,
+					 NULL), 0);
+	vm = find_vm(10);
+	assert_int_equal(kp_vm_set_gauge(vm, KP_M_MEM_RSS, 100), 0);
+	assert_int_equal(kp_vm_set_gauge(vm, KP_M_MEM_RSS, 42), 0);
+	assert_int_equal(kp_vm_set_gauge(vm, KP_M_MEM_MAJOR_FAULTS, 7), 0);
+	assert_int_equal(vm->gauges.n, 2);
+	assert_int_equal(kp_sample_find(&vm->gauges, KP_M_MEM_RSS, "")->value,
+			 42);
+	/* only gauges: a counter is per interval, not a VM-wide value */
+	assert_int_equal(kp_vm_set_gauge(vm, KP_M_EXITS, 1), -EINVAL);
+	assert_int_equal(kp_vm_set_gauge(vm, KP_M__COUNT, 1), -EINVAL);
+}
+
+static void interval_drop_vm__middle__keeps_the_others_in_order(void **state)
+{
+	uint32_t pid;
+
+	for (pid = 1; pid <= 3; pid++)
+		assert_int_equal(kp_interval_add(&iv, pid, pid * 10, 0,
+						 KP_M_EXITS, "io", pid, NULL),
+				 0);
+	assert_int_equal(kp_interval_finish(&iv), 0);
+	assert_int_equal(kp_vm_set_gauge(&iv.vms[1], KP_M_MEM_RSS, 1), 0);
+	iv.vms[1].name = strdup("dropped");
+	kp_interval_drop_vm(&iv, 1);
+	assert_int_equal(iv.nvms, 2);
+	assert_int_equal(iv.vms[0].pid, 1);
+	assert_int_equal(iv.vms[1].pid, 3);
+	kp_interval_drop_vm(&iv, 5); /* out of range: nothing */
+	assert_int_equal(iv.nvms, 2);
+}
+
+static void interval_add_dev__process_without_vcpus__gets_a_record(void **state)
+{
+	struct kp_hist h = { 0 };
+	struct kp_vm_rec *vm;
+
+	kp_hist_add(&h, 5000);
+	assert_int_equal(kp_interval_add_dev(&iv, 77, KP_M_DISK_IOS, "loop0",
+					     "read", 3, NULL), 0);
+	assert_int_equal(kp_interval_add_dev(&iv, 77, KP_M_DISK_IOS, "loop0",
+					     "read", 2, NULL), 0);
+	assert_int_equal(kp_interval_add_dev(&iv, 77, KP_M_DISK_IOS, "loop1",
+					     "read", 1, NULL), 0);
+	assert_int_equal(kp_interval_add_dev(&iv, 77, KP_M_DISK_DEVICE, "loop0",
+					     "read", 0, &h), 0);
+	assert_int_equal(kp_interval_finish(&iv), 0);
+	vm = find_vm(77);
+	assert_int_equal(vm->nvcpus, 0);
+	assert_int_equal(vm->s.n, 3);
+	/* the same metric and label on another device is another sample */
+	assert_int_equal(kp_sample_find_dev(&vm->s, KP_M_DISK_IOS, "loop0",
+					    "read")->value, 5);
+	assert_int_equal(kp_sample_find_dev(&vm->s, KP_M_DISK_IOS, "loop1",
+					    "read")->value, 1);
+	assert_int_equal(kp_sample_find_dev(&vm->s, KP_M_DISK_DEVICE, "loop0",
+					    "read")->hist->count, 1);
+	assert_null(kp_sample_find_dev(&vm->s, KP_M_DISK_IOS, "loop2", "read"));
+}
+
+static void interval_add_dev__host_pid__goes_to_the_host_record(void **state)
+{
+	assert_int_equal(kp_interval_add_dev(&iv, KP_PID_HOST, KP_M_DISK_IOS,
+					     "vda", "write", 4, NULL), 0);
+	assert_int_equal(kp_interval_add_dev(&iv, KP_PID_HOST, KP_M_IF_DROPS,
+					     "vnet0", "FULL_RING", 2, NULL), 0);
+	assert_int_equal(kp_interval_finish(&iv), 0);
+	assert_int_equal(iv.nvms, 0);
+	assert_int_equal(iv.host.n, 2);
+	assert_int_equal(kp_sample_find_dev(&iv.host, KP_M_DISK_IOS, "vda",
+					    "write")->value, 4);
+	kp_interval_clear(&iv);
+	assert_int_equal(iv.host.n, 0);
+}
+
+static void interval_add_dev__not_a_device_metric__is_refused(void **state)
+{
+	assert_int_equal(kp_interval_add_dev(&iv, 1, KP_M_EXITS, "vda", "io",
+					     1, NULL), -EINVAL);
+	assert_int_equal(kp_interval_add_dev(&iv, 1, KP_M__COUNT, "vda", "io",
+					     1, NULL), -EINVAL);
+	assert_int_equal(iv.nvms, 0);
+}
+
+static void interval_finish__device_samples__sorted_by_metric_dev_label(void **state)
+{
+	const struct kp_sample_set *s;
+
+	kp_interval_add_dev(&iv, 5, KP_M_DISK_BYTES, "b", "read", 1, NULL);
+	kp_interval_add_dev(&iv, 5, KP_M_DISK_IOS, "b", "write", 1, NULL);
+	kp_interval_add_dev(&iv, 5, KP_M_DISK_IOS, "a", "write", 1, NULL);
+	kp_interval_add_dev(&iv, 5, KP_M_DISK_IOS, "b", "read", 1, NULL);
+	assert_int_equal(kp_interval_finish(&iv), 0);
+	s = &find_vm(5)->s;
+	assert_int_equal(s->n, 4);
+	assert_string_equal(s->v[0].dev, "a");
+	assert_string_equal(s->v[1].dev, "b");
+	assert_string_equal(s->v[1].label, "read");
+	assert_string_equal(s->v[2].label, "write");
+	assert_int_equal(s->v[3].metric, KP_M_DISK_BYTES);
+}
+
 #define T(f) cmocka_unit_test_teardown(f, teardown)
+
+static struct kp_peer peer(uint32_t pid, uint32_t tid, const char *comm)
+{
+	struct kp_peer p = { .pid = pid, .tid = tid, .vm_pid = -1,
+			     .vm_vcpu = -1 };
+
+	snprintf(p.comm, sizeof(p.comm), "%s", comm);
+	return p;
+}
+
+static void interval_add_peer__per_vcpu__sums_by_tid_and_into_vm(void **state)
+{
+	struct kp_peer hog = peer(900, 900, "hog"), kw = peer(2, 33, "kworker");
+	const struct kp_sample *p;
+	struct kp_vm_rec *vm;
+
+	assert_int_equal(kp_interval_add_peer(&iv, 100, 101, 0,
+					      KP_M_PREEMPTED_BY, &hog, 10), 0);
+	assert_int_equal(kp_interval_add_peer(&iv, 100, 101, 0,
+					      KP_M_PREEMPTED_BY, &kw, 1), 0);
+	assert_int_equal(kp_interval_add_peer(&iv, 100, 102, 1,
+					      KP_M_PREEMPTED_BY, &hog, 5), 0);
+	assert_int_equal(kp_interval_add_peer(&iv, 100, 101, 0,
+					      KP_M_PREEMPTED_BY, &hog, 2), 0);
+	assert_int_equal(kp_interval_finish(&iv), 0);
+	vm = find_vm(100);
+	p = kp_sample_find(&find_vcpu(vm, 101)->s, KP_M_PREEMPTED_BY, "900");
+	assert_non_null(p);
+	assert_int_equal(p->value, 12);
+	assert_non_null(p->peer);
+	assert_string_equal(p->peer->comm, "hog");
+	assert_int_equal(p->peer->pid, 900);
+	assert_int_equal(p->peer->vm_pid, -1);
+	p = kp_sample_find(&vm->s, KP_M_PREEMPTED_BY, "900");
+	assert_int_equal(p->value, 17);
+	assert_string_equal(p->peer->comm, "hog");
+	p = kp_sample_find(&vm->s, KP_M_PREEMPTED_BY, "33");
+	assert_int_equal(p->value, 1);
+	assert_int_equal(p->peer->pid, 2);
+}
+
+static void interval_add_peer__metric_without_peers__is_refused(void **state)
+{
+	struct kp_peer p = peer(1, 1, "x");
+
+	assert_int_equal(kp_interval_add_peer(&iv, 1, 1, 0, KP_M_EXITS, &p, 1),
+			 -EINVAL);
+	assert_int_equal(kp_interval_add_peer(&iv, 1, 1, 0, KP_M__COUNT, &p,
+					      1), -EINVAL);
+}
+
+static void interval_add__delay_metric__keeps_total_and_histogram(void **state)
+{
+	struct kp_hist h = { 0 };
+	const struct kp_sample *p;
+
+	kp_hist_add(&h, 1000);
+	/* the total counts a wait in progress the histogram does not hold */
+	assert_int_equal(kp_interval_add(&iv, 7, 8, 0, KP_M_RUN_DELAY, "", 5000,
+					 &h), 0);
+	assert_int_equal(kp_interval_add(&iv, 7, 9, 1, KP_M_RUN_DELAY, "", 300,
+					 NULL), 0);
+	assert_int_equal(kp_interval_finish(&iv), 0);
+	p = kp_sample_find(&find_vm(7)->s, KP_M_RUN_DELAY, "");
+	assert_non_null(p);
+	assert_int_equal(p->value, 5300);
+	assert_int_equal(p->hist->count, 1);
+	assert_int_equal(p->hist->sum, 1000);
+	assert_null(p->peer);
+}
 
 int main(void)
 {
@@ -414,6 +592,15 @@ int main(void)
 		T(interval_add_lost__more_probes_than_slots__is_refused),
 		T(interval_clear__then_reuse__starts_empty),
 		T(interval_add__many_vms_and_vcpus__stay_correct),
+		T(interval_add_peer__per_vcpu__sums_by_tid_and_into_vm),
+		T(interval_add_peer__metric_without_peers__is_refused),
+		T(interval_add__delay_metric__keeps_total_and_histogram),
+		T(vm_set_gauge__memory__is_set_not_summed),
+		T(interval_drop_vm__middle__keeps_the_others_in_order),
+		T(interval_add_dev__process_without_vcpus__gets_a_record),
+		T(interval_add_dev__host_pid__goes_to_the_host_record),
+		T(interval_add_dev__not_a_device_metric__is_refused),
+		T(interval_finish__device_samples__sorted_by_metric_dev_label),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

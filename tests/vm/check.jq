@@ -138,6 +138,38 @@ check(($vms | length) > 0; "vm records for the exerciser (pid \($t.pid))";
 	    check(same($ugot; $fu);
 		"vcpu \($v.index) userspace_exits of every reason equal ftrace's \($fu | tojson)";
 		"kvmprobe \($ugot | tojson)")
-	  else empty end))
+	  else empty end)),
+
+# The sched probe loads on this kernel too (tp_btf: task storage marks;
+# tracepoint mode: raw_tp) and measures each vCPU's run delay and CPU time.
+# Its exact comparison with schedstat is tests/integration/test_sched_truth
+# on the host. Here one guest CPU runs both vCPU threads under TCG, and a
+# vCPU thread may wait one more time slice (up to about 16 ms under TCG)
+# between reading its schedstat and ending, which kvmprobe counts and the
+# truth cannot: these short runs' totals must agree within 10% plus 20 ms
+# per vCPU.
+(($start.probes // [] | map(select(.name == "sched"))[0]) as $sp
+	| (if $mode == "tp_btf" then "tp_btf" else "raw_tp" end) as $how
+	| check($sp.attached == true; "probe sched is attached"; $sp | tojson),
+	  check($sp.programs.sched_switch == $how and
+		$sp.programs.sched_wakeup == $how;
+		"sched_switch and sched_wakeup attached as \($how)";
+		"programs \($sp.programs | tojson), missing \($sp.missing | tojson)"),
+	  check($sp.programs.kvm_fpu != null and $sp.programs.vcpu_seed != null;
+		"kvm_fpu attached and vCPU seeding done";
+		"programs \($sp.programs | tojson), missing \($sp.missing | tojson)"),
+	  ($t.vcpus[] as $v
+		| vcpu_recs($v.tid) as $recs
+		| ([$recs[] | .run_delay.hist.count // 0] | add // 0) as $n
+		| ([$recs[] | .cpu_pct // 0] | add // 0) as $cpu
+		| check($n > 0 and $cpu > 0;
+			"vcpu \($v.index) run delay and CPU time measured (\($n) waits)";
+			"waits \($n), cpu_pct sum \($cpu)")),
+	  (([$vms[] | .run_delay.total_ns // 0] | add // 0) as $got
+		| ([$t.vcpus[].run_delay_ns] | add) as $want
+		| (0.1 * $want + 20000000 * ($t.vcpus | length)) as $tol
+		| check(($got - $want | fabs) <= $tol;
+			"run delay of the VM \($got) ns is schedstat's \($want) ns within 10% + 20 ms per vCPU";
+			"\(($got - $want) / 1e6 | floor) ms off, allowed \($tol / 1e6 | floor)")))
 
 end)

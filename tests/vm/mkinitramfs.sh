@@ -3,7 +3,9 @@
 #
 #   tests/vm/mkinitramfs.sh OUT.gz KVMPROBE EXERCISER CACHE_DIR
 #
-# KVMPROBE and EXERCISER are static binaries (KVMPROBE may be '-' for none);
+# KVMPROBE and EXERCISER are binaries (KVMPROBE may be '-' for none); the
+# shared libraries of a dynamic one, and the dynamic loader, are copied in
+# at the paths ldd names, so the VM runs the very binary the host tests;
 # CACHE_DIR is what tools/fetch-nested-kernel.sh filled (busybox, modules).
 # The image holds busybox with its applet links, the four KVM modules in
 # /lib/modules, the binaries in /bin and tests/vm/init as /init.
@@ -16,19 +18,24 @@ fi
 out=$1 kvmprobe=$2 exerciser=$3 cache=$4
 here=$(cd "$(dirname "$0")" && pwd)
 
-static_binary() {
+check_binary() {
 	if ! [ -x "$1" ]; then
 		echo "mkinitramfs: $1: not an executable" >&2
 		exit 1
 	fi
-	# The image has no libc: a dynamic binary would fail with 'not found'.
-	if file -L "$1" 2>/dev/null | grep -q 'dynamically linked'; then
-		echo "mkinitramfs: $1 is dynamically linked, the VM needs a static build" >&2
-		exit 1
-	fi
 }
-[ "$kvmprobe" = - ] || static_binary "$kvmprobe"
-static_binary "$exerciser"
+[ "$kvmprobe" = - ] || check_binary "$kvmprobe"
+check_binary "$exerciser"
+
+# copy_libs BINARY: every library ldd resolves, and the loader
+copy_libs() {
+	local lib
+	ldd "$1" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
+		[ -e "$root$lib" ] && continue
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
@@ -44,6 +51,8 @@ for m in irqbypass ccp kvm kvm-amd; do
 done
 [ "$kvmprobe" = - ] || install -m 755 "$kvmprobe" "$root/bin/kvmprobe"
 install -m 755 "$exerciser" "$root/bin/kvm-exerciser"
+[ "$kvmprobe" = - ] || copy_libs "$kvmprobe"
+copy_libs "$exerciser"
 install -m 755 "$here/init" "$root/init"
 
 mkdir -p "$(dirname "$out")"

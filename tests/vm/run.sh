@@ -8,7 +8,7 @@
 #
 #   tests/vm/run.sh KVMPROBE EXERCISER
 #
-# Both are static binaries (make static). KVMPROBE '-' boots without it and
+# The binaries as built by make (shared libraries are copied in). KVMPROBE '-' boots without it and
 # only checks the exerciser's rule against ftrace. One boot per mode.
 #
 # Environment:
@@ -37,7 +37,7 @@ kvmprobe=$1 exerciser=$2
 [ "$kvmprobe" = - ] && modes=none
 for b in "$kvmprobe" "$exerciser"; do
 	if [ "$b" != - ] && ! [ -x "$b" ]; then
-		echo "run.sh: $b: no such executable (make static builds both)" >&2
+		echo "run.sh: $b: no such executable (make builds both)" >&2
 		exit 2
 	fi
 done

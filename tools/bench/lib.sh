@@ -17,11 +17,14 @@ median() { # median of the numbers on stdin
 		else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# add_result BENCH VARIANT METRIC VALUE UNIT [NOTE]
+# add_result BENCH VARIANT METRIC VALUE UNIT [NOTE [BUDGET]]
+# BUDGET: the largest value that meets the budget, in UNIT; run.sh gives
+# every row that has one a pass or miss verdict.
 add_result() {
 	jq -cn --arg b "$1" --arg v "$2" --arg m "$3" --arg val "$4" \
-		--arg u "$5" --arg n "${6:-}" \
-		'{bench:$b, variant:$v, metric:$m, value:($val|tonumber), unit:$u, note:$n}' \
+		--arg u "$5" --arg n "${6:-}" --arg max "${7:-}" \
+		'{bench:$b, variant:$v, metric:$m, value:($val|tonumber), unit:$u,
+		  note:$n, budget:(if $max == "" then null else ($max|tonumber) end)}' \
 		>>"$BENCH_OUT/results.ndjson"
 }
 
@@ -58,4 +61,32 @@ start_bpftrace() {
 	done
 	echo "bench: bpftrace did not attach: $(cat "$out")" >&2
 	return 1
+}
+
+# bpf_ids PID prog|map: ids of the BPF programs (or maps) PID holds, from
+# /proc/PID/fdinfo: the same facts as the "pids" of `bpftool -j prog show`,
+# which Debian's bpftool (built without skeletons) leaves out.
+bpf_ids() {
+	local f
+	for f in /proc/"$1"/fdinfo/*; do
+		sed -n "s/^$2_id:[[:space:]]*//p" "$f" 2>/dev/null
+	done | sort -un
+}
+
+# bpf_show prog|map PID: bpftool's JSON array of the objects PID holds, each
+# with "obj", its BPF object's name ("exits"), from the .bss or .rodata map
+# that shares its BTF: two probes may both have a program named run_btf.
+bpf_show() {
+	local ids maps
+	ids=$(bpf_ids "$2" "$1" | jq -sc .)
+	maps=$(bpftool -j map show)
+	bpftool -j "$1" show | jq -c --argjson ids "$ids" --argjson pid "$2" \
+		--argjson maps "$maps" '
+		([$maps[] | select(.name // "" | test("\\.(bss|rodata|data)$")) |
+		  {key: (.btf_id | tostring),
+		   value: (.name | sub("\\..*$"; "") | sub("_bp?f?$"; ""))}] |
+		 from_entries) as $obj |
+		[.[] | select(.id as $i | any($ids[]; . == $i) or
+			      any(.pids[]?; .pid == $pid)) |
+		 .obj = ($obj[(.btf_id // 0) | tostring] // "")]'
 }

@@ -485,6 +485,23 @@ static int vcpu_handle_mmio(struct vcpu *v)
 	return -EIO;
 }
 
+/*
+ * --hlt-sleep: wait after a HLT exit, as a VMM waits for an interrupt, so
+ * that many vCPUs are mostly asleep and each runs often. A stop kick ends
+ * the sleep early; immediate_exit then makes the next KVM_RUN return.
+ */
+static void vcpu_hlt_sleep(struct vcpu *v)
+{
+	double s = v->ex->opt.hlt_sleep_s;
+	struct timespec ts;
+
+	if (s <= 0)
+		return;
+	ts.tv_sec = (time_t)s;
+	ts.tv_nsec = (long)((s - ts.tv_sec) * 1e9);
+	nanosleep(&ts, NULL);
+}
+
 static int vcpu_handle_exit(struct vcpu *v)
 {
 	switch (v->run->exit_reason) {
@@ -497,6 +514,7 @@ static int vcpu_handle_exit(struct vcpu *v)
 	case KVM_EXIT_HLT:
 		v->exits[EXIT_HLT]++;
 		v->hlt++;
+		vcpu_hlt_sleep(v);
 		return 0;
 	default:
 		vcpu_fail_exit(v);

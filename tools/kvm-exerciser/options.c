@@ -21,13 +21,14 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: " PROG " [--vcpus N] [--io N] [--mmio N] [--hlt N] [--cpuid N]\n"
 		"       [--port P] [--spin SECONDS] [--delay-start SECONDS] [--pin CPU]\n"
-		"       [--name NAME] [-h]\n"
+		"       [--hlt-sleep SECONDS] [--name NAME] [-h]\n"
 		"\n"
 		"Runs N vCPUs (default 1, at most %d); each does, in order: --io byte OUTs\n"
 		"to port P (default 0x10), --mmio byte writes to unbacked gpa 0x%x,\n"
 		"--cpuid CPUIDs, --hlt HLTs, then spins --spin seconds in guest code, then\n"
 		"one OUT to port 0x%x (done). Counts are per vCPU. --delay-start waits\n"
-		"before the first KVM_RUN; --pin pins every vCPU thread to one CPU;\n"
+		"before the first KVM_RUN; --hlt-sleep sleeps after each HLT exit, as a VMM\n"
+		"waits for an interrupt; --pin pins every vCPU thread to one CPU;\n"
 		"--name sets the process name (default " PROG ").\n"
 		"Prints one JSON line of observed exits per vCPU on stdout.\n",
 		GUEST_MAX_VCPUS, GUEST_MMIO_GPA, GUEST_DONE_PORT);
@@ -90,6 +91,7 @@ enum {
 	OPT_PORT,
 	OPT_SPIN,
 	OPT_DELAY,
+	OPT_HLT_SLEEP,
 	OPT_PIN,
 	OPT_NAME,
 };
@@ -103,6 +105,7 @@ static const struct option long_options[] = {
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "spin", required_argument, NULL, OPT_SPIN },
 	{ "delay-start", required_argument, NULL, OPT_DELAY },
+	{ "hlt-sleep", required_argument, NULL, OPT_HLT_SLEEP },
 	{ "pin", required_argument, NULL, OPT_PIN },
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "help", no_argument, NULL, 'h' },
@@ -150,6 +153,9 @@ static int parse_option(int c, const char *arg, struct options *o)
 		break;
 	case OPT_DELAY:
 		ret = parse_seconds("--delay-start", arg, &o->delay_s);
+		break;
+	case OPT_HLT_SLEEP:
+		ret = parse_seconds("--hlt-sleep", arg, &o->hlt_sleep_s);
 		break;
 	case OPT_PIN:
 		ret = parse_uint("--pin", arg, 0, CPU_SETSIZE - 1, &v);

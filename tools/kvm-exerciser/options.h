@@ -12,6 +12,7 @@ struct options {
 	struct guest_cfg guest;
 	double spin_s;
 	double delay_s;
+	double hlt_sleep_s;		/* sleep after each HLT exit */
 	int pin;			/* -1: no pinning */
 	const char *name;
 };

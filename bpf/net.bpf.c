@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * net: drops by reason and the host -> guest delivery latency of tap
+ * devices. Packet and byte counts come from the taps' own counters, which
+ * the tun driver keeps anyway (user/net.c): counting here would put map
+ * updates on every packet. Only interfaces the loader marks in watch[] (tap
+ * devices, in the loader's network namespace) are looked at; every other
+ * packet costs two loads and a test.
+ *
+ * Attach points, all tracepoints of the core stack that v5.17 through
+ * v6.18 have (tun itself has no tracepoints, and kprobes or fentry on tun_*
+ * cannot be relied on: some hosts have neither):
+ *   net:net_dev_start_xmit  the host hands a packet to the tap: tun_net_xmit()
+ *                           is next and puts it in the tap's ring
+ *   skb:consume_skb         tun_do_read() copied the packet to the VM's side
+ *                           (QEMU's read() or vhost-net's recvmsg) and frees
+ *                           it: delivered
+ *   skb:kfree_skb           freed with a drop reason: the ring was full
+ *                           (FULL_RING), the reader failed, or a packet the
+ *                           VM sent was dropped by the host stack
+ *
+ * Delivery latency is sampled: a packet is timed when a hash of its data
+ * buffer's address has its top s bits clear, s the tap's shift in watch[].
+ * Both ends compute the same answer from the address, so an untimed packet
+ * costs no map operation at either end; the loader raises s for busy taps. A timed
+ * packet is remembered by skb address until it is consumed or dropped.
+ *
+ * BTF-typed programs with raw_tp twins, as in block.bpf.c.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "net.h"
+#include "kp_helpers.bpf.h"
+#include "core_fixes.bpf.h"
+
+/* Only devices of this network namespace (inode number), 0: any. */
+const volatile __u32 netns_ino = 0;
+
+/* 1 + sampling shift of each watched interface, 0: not watched. Written by
+ * the loader at any time. */
+__u8 watch[NET_WATCH_MAX];
+
+/* Events lost because the stats map was full. */
+__u64 lost_events = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __u8);
+} watch_hi SEC(".maps");
+
+/*
+ * skb -> when the timed packet was handed to a watched tap. LRU: a packet
+ * freed on a path without a tracepoint, or timed at one end and not at the
+ * other because the shift changed in between, ages out.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct net_pending);
+} pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct net_key);
+	__type(value, struct net_val);
+} stats SEC(".maps");
+
+static const struct net_val zero_val;
+
+/*
+ * 1 + the sampling shift of dev when it is watched, else 0; sets *ifindex.
+ * btf: dev is a BTF pointer (tp_btf) and is read directly, else through
+ * CO-RE probe reads (raw_tp).
+ */
+static __always_inline __u32 watched(const struct net_device *dev,
+				     __u32 *ifindex, bool btf)
+{
+	__u32 idx, w;
+	__u8 *hi;
+
+	if (!dev)
+		return 0;
+	idx = btf ? dev->ifindex : BPF_CORE_READ(dev, ifindex);
+	if (idx < NET_WATCH_MAX) {
+		w = watch[idx];
+	} else {
+		hi = bpf_map_lookup_elem(&watch_hi, &idx);
+		w = hi ? *hi : 0;
+	}
+	if (!w || (netns_ino && kp_dev_netns(dev, btf) != netns_ino))
+		return 0;
+	*ifindex = idx;
+	return w;
+}
+
+/*
+ * Whether the packet is timed when 1 in 2^(w - 1) is: by a hash of its
+ * data buffer's address (skb->head), which both ends read alike. Not the
+ * skb's own address: tp_btf programs may not do arithmetic on it.
+ */
+static __always_inline bool timed(const struct sk_buff *skb, __u32 w, bool btf)
+{
+	__u32 shift = w - 1;
+	__u64 h;
+
+	if (!shift)
+		return true;
+	h = (__u64)(btf ? skb->head : BPF_CORE_READ(skb, head));
+	h = (h >> 6) * 0x9e3779b97f4a7c15ULL;
+	if (shift > NET_SHIFT_MAX)
+		shift = NET_SHIFT_MAX;
+	return !(h >> (64 - shift));
+}
+
+static __always_inline const struct net_device *
+skb_dev(const struct sk_buff *skb, bool btf)
+{
+	return btf ? skb->dev : BPF_CORE_READ(skb, dev);
+}
+
+static __always_inline struct net_val *stat_get(__u32 ifindex, __u32 kind,
+						__u32 reason)
+{
+	struct net_key k = { .ifindex = ifindex, .reason = reason,
+			     .kind = kind };
+	struct net_val *v = kp_lookup_or_init(&stats, &k, &zero_val);
+
+	if (!v)
+		__sync_fetch_and_add(&lost_events, 1);
+	return v;
+}
+
+static __always_inline int on_xmit(const struct sk_buff *skb,
+				   const struct net_device *dev, bool btf)
+{
+	struct net_pending p = {};
+	__u64 key = (__u64)skb;
+	__u32 ifindex, w;
+
+	w = watched(dev, &ifindex, btf);
+	if (!w || !timed(skb, w, btf))
+		return 0;
+	p.ts = bpf_ktime_get_ns();
+	p.ifindex = ifindex;
+	bpf_map_update_elem(&pending, &key, &p, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int on_consume(const struct sk_buff *skb, bool btf)
+{
+	__u64 key = (__u64)skb, delay;
+	struct net_pending *p;
+	struct net_val *v;
+	__u32 ifindex, w;
+
+	w = watched(skb_dev(skb, btf), &ifindex, btf);
+	if (!w || !timed(skb, w, btf))
+		return 0;
+	/* absent: not handed to a tap (one the VM sent, freed by a host
+	 * socket), or timed under another shift */
+	p = bpf_map_lookup_elem(&pending, &key);
+	if (!p)
+		return 0;
+	delay = bpf_ktime_get_ns() - p->ts;
+	bpf_map_delete_elem(&pending, &key);
+	v = stat_get(ifindex, NET_KIND_DELIVERY, 0);
+	if (!v)
+		return 0;
+	__sync_fetch_and_add(&v->packets, 1);
+	__sync_fetch_and_add(&v->bytes, btf ? skb->len : BPF_CORE_READ(skb, len));
+	kp_hist_add_atomic(&v->hist, delay);
+	return 0;
+}
+
+static __always_inline int on_drop(const struct sk_buff *skb, __u32 reason,
+				   bool btf)
+{
+	__u64 key = (__u64)skb;
+	struct net_val *v;
+	__u32 ifindex, w;
+
+	w = watched(skb_dev(skb, btf), &ifindex, btf);
+	if (!w)
+		return 0;
+	if (timed(skb, w, btf))
+		bpf_map_delete_elem(&pending, &key);
+	v = stat_get(ifindex, NET_KIND_DROP, reason);
+	if (!v)
+		return 0;
+	__sync_fetch_and_add(&v->packets, 1);
+	__sync_fetch_and_add(&v->bytes, btf ? skb->len : BPF_CORE_READ(skb, len));
+	return 0;
+}
+
+/* BTF-typed flavours */
+
+SEC("tp_btf/net_dev_start_xmit")
+int BPF_PROG(xmit_btf, const struct sk_buff *skb, const struct net_device *dev)
+{
+	return on_xmit(skb, dev, true);
+}
+
+SEC("tp_btf/consume_skb")
+int BPF_PROG(consume_btf, struct sk_buff *skb)
+{
+	return on_consume(skb, true);
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(drop_btf, struct sk_buff *skb, void *location,
+	     enum skb_drop_reason reason)
+{
+	return on_drop(skb, reason, true);
+}
+
+/* raw tracepoints */
+
+SEC("raw_tp/net_dev_start_xmit")
+int BPF_PROG(xmit_raw, const struct sk_buff *skb, const struct net_device *dev)
+{
+	return on_xmit(skb, dev, false);
+}
+
+SEC("raw_tp/consume_skb")
+int BPF_PROG(consume_raw, struct sk_buff *skb)
+{
+	return on_consume(skb, false);
+}
+
+SEC("raw_tp/kfree_skb")
+int BPF_PROG(drop_raw, struct sk_buff *skb, void *location, int reason)
+{
+	return on_drop(skb, reason, false);
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Structs shared between net.bpf.c and user/net.c. */
+#ifndef KP_NET_H
+#define KP_NET_H
+
+#include "hist.h"
+
+/*
+ * Watched interfaces with ifindex below NET_WATCH_MAX are bytes in .bss
+ * (watch[ifindex]); the rest (rare: ifindexes grow with every device
+ * created) a hash map. The byte is 0 for an interface not watched, else
+ * 1 + the sampling shift s of its delivery latency: 1 packet in 2^s is
+ * timed (s = 0: every packet).
+ */
+#define NET_WATCH_MAX 65536
+#define NET_SHIFT_MAX 16
+
+enum net_kind {
+	NET_KIND_DELIVERY = 1, /* a timed packet delivered to the VM */
+	NET_KIND_DROP = 2,     /* freed with a drop reason (skb:kfree_skb)
+				* while the tap was its device, either way */
+};
+
+struct net_key {
+	__u32 ifindex;
+	__u32 reason;  /* NET_KIND_DROP: enum skb_drop_reason, else 0 */
+	__u32 kind;    /* enum net_kind */
+};
+
+/*
+ * NET_KIND_DELIVERY: packets and bytes of the timed packets, hist their
+ * delivery latency: from the host handing the packet to the tap
+ * (net_dev_start_xmit) until the VM's side consumed it (consume_skb after
+ * tun_do_read()). NET_KIND_DROP: packets and bytes dropped, no hist.
+ */
+struct net_val {
+	__u64 packets;
+	__u64 bytes;
+	struct kp_hist hist;
+};
+
+/* A timed packet handed to a watched tap and not yet taken, keyed by skb. */
+struct net_pending {
+	__u64 ts;
+	__u32 ifindex;
+	__u32 pad;
+};
+
+#endif /* KP_NET_H */

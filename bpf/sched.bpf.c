@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sched: per vCPU thread, run delay (runnable but not running: CPU ready,
+ * esxtop's %RDY), on-CPU time, involuntary preemptions, and who ran on a
+ * waiting vCPU's CPU in its place (noisy neighbours).
+ *
+ * Only vCPU threads are tracked. A thread becomes one when it enters
+ * KVM_RUN (kvm_fpu(1), see on_run() in exits.bpf.c) or when the loader
+ * seeds it from /proc; either way it gets a mark in the vcpus task storage
+ * and an entry in the stats map. Task storage goes with its task: nothing
+ * to clean up in the kernel.
+ *
+ * What the budget is spent on is a context switch without a vCPU: an array
+ * lookup and four loads (a task storage lookup when the next task has any
+ * task storage at all), then out. The clock is read only when a vCPU is
+ * involved.
+ *
+ * Scheduler events come BTF-typed (tp_btf) or as raw tracepoints. A raw
+ * tracepoint's task pointers cannot key task storage, so those programs use
+ * the stats map (a hash lookup) as the mark. The loader autoloads one
+ * flavour of each. sched_wakeup_new is not traced: a task being created
+ * cannot be a tracked vCPU yet (task storage is not inherited, and a thread
+ * is named and enters KVM_RUN only after it runs).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "sched.h"
+#include "kp_helpers.bpf.h"
+#include "core_fixes.bpf.h"
+
+#define TASK_RUNNING 0
+#define WAITERS 8
+
+const volatile bool filter_pid = false;
+
+/* Samples lost to a full map, read by the loader. */
+__u64 lost_events = 0;
+/* Waits not attributed to preemptors: all waiter slots of the CPU taken. */
+__u64 unattributed = 0;
+
+struct waiter {
+	__u32 tid;   /* 0: free */
+	__u32 pad;
+	__u64 since; /* the vCPU's wait_since */
+};
+
+/*
+ * Per CPU, indexed by CPU number. The waiter slots list the vCPUs waiting
+ * on this CPU's runqueue, so that each switch here can charge the time of
+ * the task that ran to them. Slots change only under this CPU's runqueue
+ * lock, which both sched_switch here and sched_wakeup onto this CPU hold:
+ * plain stores suffice. curr is also set from kvm_fpu and the seeding
+ * iterator; a stale curr is harmless, as it must equal prev's tid.
+ */
+struct cpu_state {
+	__u32 curr;      /* the tracked vCPU running here, 0 if none */
+	__u32 nwait;     /* occupied waiter slots */
+	__u64 seg_start; /* last switch here while a vCPU waited */
+	struct waiter w[WAITERS];
+	__u64 pad[6];    /* 192 bytes: no false sharing between CPUs */
+};
+
+/* The mark of a vCPU thread; its state lives in the stats map. */
+struct vcpu_mark {
+	__u32 pid;
+	__u16 vcpu;
+	__u16 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} pid_filter SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct vcpu_mark);
+} vcpus SEC(".maps");
+
+/* Preallocated: entries are created under the runqueue lock. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096); /* set by the loader */
+	__type(key, __u32);        /* tid */
+	__type(value, struct sched_stats);
+} stats SEC(".maps");
+
+/* Drained by the loader every interval. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384); /* set by the loader */
+	__type(key, struct sched_preempt_key);
+	__type(value, struct sched_preempt_val);
+} preempt SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* set by the loader to the possible CPUs */
+	__type(key, __u32);
+	__type(value, struct cpu_state);
+} cpus SEC(".maps");
+
+static const struct sched_stats zero_stats;
+
+/* Keeps the compiler from moving stores across it (see struct sched_stats) */
+static __always_inline void store_order(void)
+{
+	asm volatile("" ::: "memory");
+}
+
+static __always_inline void lost(void)
+{
+	__sync_fetch_and_add(&lost_events, 1);
+}
+
+/* The stats of vCPU tid, created when missing. */
+static __always_inline struct sched_stats *stats_get(__u32 tid, __u32 pid,
+						     __u16 vcpu)
+{
+	struct sched_stats *st;
+
+	st = kp_lookup_or_init(&stats, &tid, &zero_stats);
+	if (!st) {
+		lost();
+		return NULL;
+	}
+	if (!st->pid) {
+		st->pid = pid;
+		st->vcpu = vcpu;
+	}
+	return st;
+}
+
+/* The vCPU begins to wait on cpu's runqueue (cs: that CPU's state). */
+static __always_inline void start_wait(struct sched_stats *st, __u32 tid,
+				       struct cpu_state *cs, __u32 cpu,
+				       __u64 now)
+{
+	__u32 i;
+
+	if (st->wait_since)
+		return;
+	st->wait_since = now;
+	st->wait_cpu = cpu;
+	st->wait_slot = 0;
+	if (!cs)
+		return;
+	for (i = 0; i < WAITERS; i++) {
+		if (cs->w[i].tid)
+			continue;
+		cs->w[i].since = now;
+		cs->w[i].tid = tid;
+		cs->nwait++;
+		st->wait_slot = i + 1;
+		return;
+	}
+	/* more vCPUs wait here than there are slots: this wait is not charged */
+	__sync_fetch_and_add(&unattributed, 1);
+}
+
+/* The vCPU runs on cpu: its wait, if any, is one histogram sample. */
+static __always_inline void end_wait(struct sched_stats *st, __u32 tid,
+				     struct cpu_state *cs, __u32 cpu,
+				     __u64 now)
+{
+	__u64 since = st->wait_since, slot = st->wait_slot;
+
+	if (!since)
+		return;
+	st->wait_since = 0;
+	store_order();
+	kp_hist_add(&st->delay, now - since);
+	st->wait_slot = 0;
+	/* a slot on another CPU is freed there: its since no longer matches */
+	if (!slot || st->wait_cpu != cpu)
+		return;
+	slot--;
+	if (slot < WAITERS && cs->w[slot].tid == tid) {
+		cs->w[slot].tid = 0;
+		cs->nwait--;
+	}
+}
+
+static __always_inline void run_end(struct sched_stats *st, __u64 now)
+{
+	__u64 since = st->run_since;
+
+	if (!since)
+		return;
+	st->run_since = 0;
+	store_order();
+	st->cpu_ns += now - since;
+}
+
+/* ns of this CPU went to task prev (tid) while vCPU vcpu_tid waited. */
+static __always_inline void charge_one(__u32 vcpu_tid, struct task_struct *prev,
+				       __u32 tid, __u64 ns, bool btf)
+{
+	struct sched_preempt_key key = { .vcpu_tid = vcpu_tid, .tid = tid };
+	struct sched_preempt_val *val, init = {};
+
+	val = bpf_map_lookup_elem(&preempt, &key);
+	if (!val) {
+		init.pid = btf ? prev->tgid : BPF_CORE_READ(prev, tgid);
+		BPF_CORE_READ_STR_INTO(&init.comm, prev, comm);
+		val = kp_lookup_or_init(&preempt, &key, &init);
+		if (!val) {
+			lost();
+			return;
+		}
+	}
+	__sync_fetch_and_add(&val->ns, ns);
+}
+
+/*
+ * A switch on this CPU while vCPUs wait here: the task that ran since the
+ * last switch (prev) took the CPU from each of them, since its wait began
+ * or since that switch, whichever is later. Slots whose vCPU no longer
+ * waits here (it ran on another CPU after a migration) are freed.
+ */
+static __always_inline void charge(struct cpu_state *cs, __u32 cpu,
+				   struct task_struct *prev, __u32 prev_tid,
+				   __u64 now, bool btf)
+{
+	struct sched_stats *st;
+	__u64 start;
+	__u32 i, tid;
+
+	for (i = 0; i < WAITERS; i++) {
+		tid = cs->w[i].tid;
+		if (!tid)
+			continue;
+		st = bpf_map_lookup_elem(&stats, &tid);
+		if (!st || st->wait_since != cs->w[i].since ||
+		    st->wait_cpu != cpu) {
+			cs->w[i].tid = 0;
+			cs->nwait--;
+			continue;
+		}
+		if (!prev_tid)
+			continue; /* the CPU was idle: wake-up latency, no one's */
+		start = cs->w[i].since > cs->seg_start ? cs->w[i].since :
+							 cs->seg_start;
+		if (now > start)
+			charge_one(tid, prev, prev_tid, now - start, btf);
+	}
+	cs->seg_start = now;
+}
+
+static __always_inline void switch_out(struct cpu_state *cs, __u32 cpu,
+				       struct task_struct *prev, __u32 tid,
+				       __u64 now)
+{
+	struct sched_stats *st;
+
+	cs->curr = 0;
+	st = bpf_map_lookup_elem(&stats, &tid);
+	if (!st)
+		return;
+	run_end(st, now);
+	/* still runnable: preempted (what schedstat counts as run delay) */
+	if (kp_task_state(prev) != TASK_RUNNING)
+		return;
+	st->preemptions++;
+	start_wait(st, tid, cs, cpu, now);
+}
+
+static __always_inline void switch_in(struct cpu_state *cs, __u32 cpu,
+				      __u32 tid, struct vcpu_mark *mark,
+				      __u64 now)
+{
+	struct sched_stats *st;
+
+	st = bpf_map_lookup_elem(&stats, &tid);
+	if (!st && mark) /* the loader dropped it, or the map was full */
+		st = stats_get(tid, mark->pid, mark->vcpu);
+	if (!st)
+		return;
+	end_wait(st, tid, cs, cpu, now);
+	st->run_since = now;
+	cs->curr = tid;
+}
+
+/*
+ * btf is a constant: with tp_btf the task pointers are BTF pointers (direct
+ * loads, task storage); with raw_tp plain numbers (probe reads, and the
+ * stats map as the mark).
+ */
+static __always_inline int on_switch(struct task_struct *prev,
+				     struct task_struct *next, bool btf)
+{
+	__u32 cpu = bpf_get_smp_processor_id(), prev_tid, next_tid;
+	struct vcpu_mark *mark = NULL;
+	bool prev_vcpu, next_vcpu;
+	struct cpu_state *cs;
+	__u64 now;
+
+	cs = bpf_map_lookup_elem(&cpus, &cpu);
+	if (!cs)
+		return 0;
+	prev_tid = btf ? prev->pid : BPF_CORE_READ(prev, pid);
+	prev_vcpu = cs->curr && cs->curr == prev_tid;
+	if (btf) {
+		/* most tasks have no task storage at all: out without a call */
+		if (!prev_vcpu && !cs->nwait && !next->bpf_storage)
+			return 0;
+		mark = bpf_task_storage_get(&vcpus, next, NULL, 0);
+		next_vcpu = mark;
+	} else {
+		next_tid = BPF_CORE_READ(next, pid);
+		next_vcpu = bpf_map_lookup_elem(&stats, &next_tid);
+	}
+	if (!prev_vcpu && !next_vcpu && !cs->nwait)
+		return 0;
+
+	now = bpf_ktime_get_ns();
+	if (cs->nwait)
+		charge(cs, cpu, prev, prev_tid, now, btf);
+	if (prev_vcpu)
+		switch_out(cs, cpu, prev, prev_tid, now);
+	if (next_vcpu) {
+		next_tid = btf ? next->pid : BPF_CORE_READ(next, pid);
+		switch_in(cs, cpu, next_tid, mark, now);
+	}
+	return 0;
+}
+
+/*
+ * p was woken and queued on its CPU (we run under that runqueue's lock). A
+ * wake-up of a task still on its CPU (woken before it slept) starts no wait.
+ */
+static __always_inline int on_wakeup(struct task_struct *p, bool btf)
+{
+	struct sched_stats *st;
+	struct cpu_state *cs;
+	__u32 tid, cpu;
+
+	if (btf && (!p->bpf_storage ||
+		    !bpf_task_storage_get(&vcpus, p, NULL, 0)))
+		return 0;
+	tid = btf ? p->pid : BPF_CORE_READ(p, pid);
+	st = bpf_map_lookup_elem(&stats, &tid);
+	if (!st || st->wait_since)
+		return 0;
+	if (btf ? p->on_cpu : BPF_CORE_READ(p, on_cpu))
+		return 0;
+	cpu = kp_task_cpu(p);
+	cs = bpf_map_lookup_elem(&cpus, &cpu);
+	start_wait(st, tid, cs, cpu, bpf_ktime_get_ns());
+	return 0;
+}
+
+/*
+ * KVM_RUN entered (kvm_fpu(1)): the current thread is a vCPU. Known ones
+ * leave after one task storage lookup; a new one is marked and, as it is
+ * running here, starts its first slice.
+ */
+static __always_inline int on_run(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 pid = pid_tgid >> 32, tid = pid_tgid, cpu;
+	struct vcpu_mark *mark;
+	struct sched_stats *st;
+	struct cpu_state *cs;
+
+	if (bpf_task_storage_get(&vcpus, task, NULL, 0))
+		return 0;
+	if (filter_pid && !bpf_map_lookup_elem(&pid_filter, &pid))
+		return 0;
+	mark = bpf_task_storage_get(&vcpus, task, NULL,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!mark)
+		return 0;
+	st = stats_get(tid, pid, SCHED_VCPU_UNKNOWN);
+	if (!st)
+		return 0;
+	mark->pid = pid;
+	mark->vcpu = st->vcpu; /* the loader's, when it seeded this thread */
+	if (!st->run_since)
+		st->run_since = bpf_ktime_get_ns();
+	cpu = bpf_get_smp_processor_id();
+	cs = bpf_map_lookup_elem(&cpus, &cpu);
+	if (cs)
+		cs->curr = tid;
+	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(switch_btf, bool preempt, struct task_struct *prev,
+	     struct task_struct *next)
+{
+	return on_switch(prev, next, true);
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(wakeup_btf, struct task_struct *p)
+{
+	return on_wakeup(p, true);
+}
+
+SEC("raw_tp/sched_switch")
+int BPF_PROG(switch_raw, bool preempt, struct task_struct *prev,
+	     struct task_struct *next)
+{
+	return on_switch(prev, next, false);
+}
+
+SEC("raw_tp/sched_wakeup")
+int BPF_PROG(wakeup_raw, struct task_struct *p)
+{
+	return on_wakeup(p, false);
+}
+
+SEC("tp_btf/kvm_fpu")
+int BPF_PROG(run_btf, int load)
+{
+	return load ? on_run() : 0;
+}
+
+SEC("tracepoint/kvm/kvm_fpu")
+int run_tp(struct trace_event_raw_kvm_fpu *ctx)
+{
+	return ctx->load ? on_run() : 0;
+}
+
+/*
+ * Seeding, run once by the loader after it put the vCPU threads it found in
+ * /proc into the stats map (the raw_tp programs' mark): marks them in task
+ * storage for the tp_btf ones (userspace cannot reach a thread's task
+ * storage on kernels without PIDFD_THREAD, v6.9), and starts the slice of
+ * those running right now, which no switch would otherwise start. Races
+ * with their switches are harmless: curr must match prev's tid, and
+ * run_since is restarted at the next switch-in.
+ */
+SEC("iter/task")
+int seed(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct vcpu_mark *mark;
+	struct sched_stats *st;
+	struct cpu_state *cs;
+	__u32 tid, cpu;
+
+	if (!task)
+		return 0;
+	tid = task->pid;
+	st = bpf_map_lookup_elem(&stats, &tid);
+	if (!st || st->pid != task->tgid)
+		return 0;
+	mark = bpf_task_storage_get(&vcpus, task, NULL,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!mark)
+		return 0;
+	mark->pid = st->pid;
+	mark->vcpu = st->vcpu;
+	if (!task->on_cpu || st->run_since)
+		return 0;
+	cpu = kp_task_cpu(task);
+	cs = bpf_map_lookup_elem(&cpus, &cpu);
+	if (!cs)
+		return 0;
+	st->run_since = bpf_ktime_get_ns();
+	cs->curr = tid;
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

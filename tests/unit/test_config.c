@@ -1,0 +1,1118 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests for user/config.c: the service configuration file ([kvmprobe]
+ * options, [alerts], [alert NAME] rules). Every error path must name
+ * "file:line: what"; fixtures are in tests/fixtures/config/ (paths are
+ * relative to the repository root, where tests/run.sh runs the tests).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "user/alert.h"
+#include "user/cli.h"
+#include "user/config.h"
+#include "user/metrics.h"
+
+#define FIXTURES "tests/fixtures/config/"
+
+static const char *const probe_names[] = { "exits", "sched" };
+#define NPROBES 2
+
+static struct kp_opts o;
+static struct kp_config cfg;
+static char err[512];
+
+static int teardown(void **state)
+{
+	kp_config_free(&cfg);
+	return 0;
+}
+
+/* Load text as "t.conf" on top of the command-line defaults. */
+static int load(const char *text)
+{
+	kp_config_free(&cfg);
+	kp_cli_defaults(&o, NPROBES);
+	memset(err, 0, sizeof(err));
+	return kp_config_load_string(text, "t.conf", &o, &cfg, probe_names,
+				     NPROBES, err, sizeof(err));
+}
+
+static int load_file(const char *path)
+{
+	kp_config_free(&cfg);
+	kp_cli_defaults(&o, NPROBES);
+	memset(err, 0, sizeof(err));
+	return kp_config_load(path, &o, &cfg, probe_names, NPROBES, err,
+			      sizeof(err));
+}
+
+/* Expect -EINVAL and exactly the message want ("t.conf:LINE: what"). */
+#define assert_config_error(text, want)                                    \
+	do {                                                               \
+		int ret_ = load(text);                                     \
+		if (ret_ != -EINVAL)                                       \
+			fail_msg("load returned %d, not -EINVAL (err '%s')", \
+				 ret_, err);                               \
+		assert_string_equal(err, want);                            \
+	} while (0)
+
+#define assert_config_ok(text)                                             \
+	do {                                                               \
+		int ret_ = load(text);                                     \
+		if (ret_)                                                  \
+			fail_msg("load returned %d: %s", ret_, err);       \
+	} while (0)
+
+#define assert_near(a, b)                                                  \
+	do {                                                               \
+		double a_ = (a), b_ = (b);                                 \
+		if (fabs(a_ - b_) > 1e-9 * (fabs(b_) > 1 ? fabs(b_) : 1))  \
+			fail_msg("%s is %.17g, not %.17g", #a, a_, b_);    \
+	} while (0)
+
+static int metric(const char *json)
+{
+	int id = kp_metric_by_json(json);
+
+	if (id < 0)
+		fail_msg("no metric '%s' in the registry", json);
+	return id;
+}
+
+static const struct kp_alert_rule *find_rule(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg.nrules; i++)
+		if (!strcmp(cfg.rules[i].name, name))
+			return &cfg.rules[i];
+	fail_msg("no rule '%s' among %zu", name, cfg.nrules);
+	return NULL;
+}
+
+/* Rules in the built-in defaults, counted from their text. */
+static size_t default_rule_count(void)
+{
+	const char *p = kp_default_rules;
+	size_t n = 0;
+
+	while ((p = strstr(p, "[alert ")))
+		n++, p++;
+	return n;
+}
+
+/* ---- kp_parse_duration ---- */
+
+static void parse_duration__seconds_minutes_hours__convert_to_seconds(void **state)
+{
+	double d = -1;
+
+	assert_int_equal(kp_parse_duration("300", &d), 0);
+	assert_near(d, 300);
+	assert_int_equal(kp_parse_duration("300s", &d), 0);
+	assert_near(d, 300);
+	assert_int_equal(kp_parse_duration("5m", &d), 0);
+	assert_near(d, 300);
+	assert_int_equal(kp_parse_duration("2h", &d), 0);
+	assert_near(d, 7200);
+	assert_int_equal(kp_parse_duration("1.5m", &d), 0);
+	assert_near(d, 90);
+	assert_int_equal(kp_parse_duration("0", &d), 0);
+	assert_near(d, 0);
+}
+
+static void parse_duration__garbage__is_refused_and_leaves_out_alone(void **state)
+{
+	static const char *const bad[] = { "",  "5x", "-1", "m",  "s",
+					   "5 m", "5mm", "nan", "inf", "1e999" };
+	double d = 42;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (kp_parse_duration(bad[i], &d) != -EINVAL)
+			fail_msg("'%s' was accepted as %g s", bad[i], d);
+		assert_near(d, 42);
+	}
+}
+
+/* ---- sections ---- */
+
+static void config_load__unknown_section__names_file_and_line(void **state)
+{
+	assert_config_error("[kvmprobe]\ninterval = 2\n\n[bogus]\nx = 1\n",
+			    "t.conf:4: unknown section [bogus]");
+}
+
+static void config_load__alert_without_space_and_name__names_file_and_line(void **state)
+{
+	assert_config_error("; rules\n[alert]\nmetric = exits\n",
+			    "t.conf:2: unknown section [alert]");
+}
+
+static void config_load__key_outside_a_section__names_file_and_line(void **state)
+{
+	assert_config_error(
+		"# a comment\n\n; another\ninterval = 2\n[kvmprobe]\n",
+		"t.conf:4: 'interval' outside a section ([kvmprobe], [alerts] or [alert NAME])");
+}
+
+static void config_load__line_without_equals__is_a_syntax_error_at_its_line(void **state)
+{
+	assert_config_error("[kvmprobe]\ninterval = 2\n\nthis is not a pair\n",
+			    "t.conf:4: syntax error");
+}
+
+static void config_load__syntax_error_in_rule__is_a_syntax_error_at_its_line(void **state)
+{
+	assert_config_error("[alert x]\nmetric = exits\nabove 5\nabove = 5\n",
+			    "t.conf:3: syntax error");
+}
+
+/*
+ * inih keeps parsing after a syntax error; the error reported must still
+ * be the first one in the file, not a later one.
+ */
+static void config_load__syntax_error_then_bad_key__reports_the_first_error(void **state)
+{
+	assert_config_error("[kvmprobe]\nnot a pair\nbogus = 1\n",
+			    "t.conf:2: syntax error");
+}
+
+/* The message is one line: no newline of the file inside it. */
+static void config_load__section_without_closing_bracket__names_line_in_one_line(void **state)
+{
+	int ret = load("[kvmprobe]\ninterval = 2\n[alerts\ndefaults = no\n");
+
+	assert_int_equal(ret, -EINVAL);
+	if (strncmp(err, "t.conf:3: ", 10))
+		fail_msg("error '%s' does not start with 't.conf:3: '", err);
+	if (strchr(err, '\n'))
+		fail_msg("error '%s' holds a newline", err);
+}
+
+/* inih skips a UTF-8 byte order mark; the section it starts must count. */
+static void config_load__utf8_bom_before_first_section__is_accepted(void **state)
+{
+	assert_config_ok("\xEF\xBB\xBF[kvmprobe]\ninterval = 3\n");
+	assert_near(o.interval_s, 3);
+}
+
+/* A line longer than inih's buffer is still one line of the file. */
+static void config_load__long_comment_line__counts_as_one_line(void **state)
+{
+	char text[1024];
+	char comment[301];
+
+	memset(comment, 'x', sizeof(comment) - 1);
+	comment[0] = '#';
+	comment[sizeof(comment) - 1] = '\0';
+	snprintf(text, sizeof(text), "%s\n[kvmprobe]\ninterval = 0\n",
+		 comment);
+	assert_config_error(
+		text,
+		"t.conf:3: --interval: '0' is not a number of seconds from 0.1 to 3600");
+}
+
+/* A value too long for the line buffer is not cut and parsed on. */
+static void config_load__overlong_value_line__is_an_error_at_its_line(void **state)
+{
+	char text[1024], path[301];
+	int ret;
+
+	memset(path, 'p', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	snprintf(text, sizeof(text), "[kvmprobe]\nformat = json\noutput = %s\n",
+		 path);
+	ret = load(text);
+	if (ret != -EINVAL)
+		fail_msg("load returned %d (output '%s')", ret,
+			 o.output ? o.output : "(null)");
+	if (strncmp(err, "t.conf:3: ", 10))
+		fail_msg("error '%s' does not start with 't.conf:3: '", err);
+}
+
+static void config_load__crlf_line_endings__are_accepted(void **state)
+{
+	const struct kp_alert_rule *r;
+
+	assert_config_ok("[kvmprobe]\r\nformat = json\r\n\r\n"
+			 "[alert x]\r\nmetric = exits\r\nabove = 5\r\n"
+			 "severity = critical\r\n");
+	assert_int_equal(o.format, KP_FMT_JSON);
+	r = find_rule("x");
+	assert_int_equal(r->metric, metric("exits"));
+	assert_near(r->threshold, 5);
+	assert_int_equal(r->severity, KP_SEV_CRITICAL);
+}
+
+static void config_load__inline_comments__are_not_part_of_values(void **state)
+{
+	const struct kp_alert_rule *r;
+
+	assert_config_ok("[kvmprobe] ; options\ninterval = 2 ; seconds\n"
+			 "[alert x] ; a rule\nmetric = exits ; all\n"
+			 "above = 5 ; per second\n");
+	assert_near(o.interval_s, 2);
+	r = find_rule("x");
+	assert_near(r->threshold, 5);
+}
+
+static void config_load__empty_text__gives_only_the_defaults(void **state)
+{
+	assert_config_ok("");
+	assert_true(cfg.defaults);
+	assert_int_equal(cfg.nrules, default_rule_count());
+}
+
+/* ---- [kvmprobe] ---- */
+
+static void config_load__unknown_kvmprobe_option__names_file_and_line(void **state)
+{
+	assert_config_error("[kvmprobe]\ninterval = 2\nbogus = 1\n",
+			    "t.conf:3: unknown option 'bogus' in [kvmprobe]");
+}
+
+static void config_load__short_option_name__is_unknown(void **state)
+{
+	assert_config_error("[kvmprobe]\ni = 2\n",
+			    "t.conf:2: unknown option 'i' in [kvmprobe]");
+}
+
+static void config_load__command_line_only_options__are_unknown(void **state)
+{
+	assert_config_error("[kvmprobe]\nconfig = other.conf\n",
+			    "t.conf:2: unknown option 'config' in [kvmprobe]");
+	assert_config_error("[kvmprobe]\nhelp = yes\n",
+			    "t.conf:2: unknown option 'help' in [kvmprobe]");
+	assert_config_error("[kvmprobe]\nversion = yes\n",
+			    "t.conf:2: unknown option 'version' in [kvmprobe]");
+	assert_config_error(
+		"[kvmprobe]\nlist-metrics = yes\n",
+		"t.conf:2: unknown option 'list-metrics' in [kvmprobe]");
+}
+
+static void config_load__interval_zero__reuses_the_cli_message(void **state)
+{
+	assert_config_error(
+		"[kvmprobe]\n\ninterval = 0\n",
+		"t.conf:3: --interval: '0' is not a number of seconds from 0.1 to 3600");
+}
+
+static void config_load__bad_option_values__reuse_the_cli_messages(void **state)
+{
+	assert_config_error("[kvmprobe]\nformat = xml\n",
+			    "t.conf:2: --format: 'xml' is not text or json");
+	assert_config_error("[kvmprobe]\npid = 1\npid = abc\n",
+			    "t.conf:3: --pid: 'abc' is not a process id");
+	assert_config_error("[kvmprobe]\ncount = 0\n",
+			    "t.conf:2: --count: '0' is not a positive integer");
+	assert_config_error(
+		"[kvmprobe]\nlisten = nope\n",
+		"t.conf:2: --listen: 'nope' is not ADDR:PORT, [ADDR]:PORT or PORT");
+	assert_config_error("[kvmprobe]\noutput =\n",
+			    "t.conf:2: --output: empty file name");
+	assert_config_error("[kvmprobe]\nprobes = exits,bogus\n",
+			    "t.conf:2: --probes: unknown probe 'bogus'");
+	assert_config_error(
+		"[kvmprobe]\nattach = fast\n",
+		"t.conf:2: --attach: 'fast' is not auto, tp_btf or tracepoint");
+	assert_config_error(
+		"[kvmprobe]\nmap-entries = 1\n",
+		"t.conf:2: --map-entries: '1' is not an integer from 256 to 1048576");
+}
+
+static void config_load__flag_option_yes_and_no__sets_or_leaves_the_flag(void **state)
+{
+	assert_config_ok("[kvmprobe]\nvcpus = yes\nhist = true\nsyslog = on\n"
+			 "verbose = 1\n");
+	assert_true(o.per_vcpu);
+	assert_true(o.hist);
+	assert_true(o.syslog);
+	assert_int_equal(o.verbose, 1);
+
+	assert_config_ok("[kvmprobe]\nvcpus = no\nhist = false\nsyslog = off\n"
+			 "verbose = 0\n");
+	assert_false(o.per_vcpu);
+	assert_false(o.hist);
+	assert_false(o.syslog);
+	assert_int_equal(o.verbose, 0);
+}
+
+static void config_load__flag_option_garbage__names_file_and_line(void **state)
+{
+	assert_config_error("[kvmprobe]\nhist = yes\nvcpus = maybe\n",
+			    "t.conf:3: vcpus: 'maybe' is not yes or no");
+}
+
+static void config_load__options__are_applied_to_opts(void **state)
+{
+	assert_config_ok("[kvmprobe]\n"
+			 "interval = 2.5\n"
+			 "format = json\n"
+			 "output = /var/log/kvmprobe.ndjson\n"
+			 "pid = 100\n"
+			 "pid = 200\n"
+			 "pid = 100\n"
+			 "domain = web\n"
+			 "domain = 8a5c9a2e-0000-4000-8000-000000000001\n"
+			 "listen = :9477\n"
+			 "connect = qemu:///session\n"
+			 "count = 7\n"
+			 "probes = sched\n"
+			 "attach = tp_btf\n"
+			 "map-entries = 4096\n");
+	assert_near(o.interval_s, 2.5);
+	assert_int_equal(o.format, KP_FMT_JSON);
+	assert_string_equal(o.output, "/var/log/kvmprobe.ndjson");
+	assert_int_equal(o.npids, 2);
+	assert_int_equal(o.pids[0], 100);
+	assert_int_equal(o.pids[1], 200);
+	assert_int_equal(o.ndomains, 2);
+	assert_string_equal(o.domains[0], "web");
+	assert_string_equal(o.domains[1],
+			    "8a5c9a2e-0000-4000-8000-000000000001");
+	assert_string_equal(o.listen, ":9477");
+	assert_string_equal(o.connect, "qemu:///session");
+	assert_int_equal(o.count, 7);
+	assert_int_equal(o.probes, 1u << 1);
+	assert_int_equal(o.attach, KP_ATTACH_BTF);
+	assert_int_equal(o.map_entries, 4096);
+}
+
+static void config_load__options__leave_the_others_at_their_defaults(void **state)
+{
+	assert_config_ok("[kvmprobe]\nformat = json\n");
+	assert_near(o.interval_s, 1.0);
+	assert_null(o.output);
+	assert_int_equal(o.npids, 0);
+	assert_null(o.listen);
+	assert_string_equal(o.connect, KP_CONNECT_DEFAULT);
+	assert_int_equal(o.probes, (1u << NPROBES) - 1);
+}
+
+/* The caller applies the command line after the file: the command wins. */
+static void config_load__then_cli_apply__command_line_overrides(void **state)
+{
+	char *argv[] = { "kvmprobe", "--interval=5", "-f", "text", "--pid",
+			 "300", "--config", "t.conf" };
+	char clierr[256];
+
+	assert_config_ok("[kvmprobe]\ninterval = 2\nformat = json\n"
+			 "output = /tmp/out.ndjson\npid = 100\n"
+			 "listen = 127.0.0.1:9477\n");
+	assert_int_equal(kp_cli_apply(8, argv, &o, probe_names, NPROBES,
+				      clierr, sizeof(clierr)),
+			 0);
+	assert_near(o.interval_s, 5);
+	assert_int_equal(o.format, KP_FMT_TEXT);
+	/* what the command line did not say stays as the file said */
+	assert_string_equal(o.output, "/tmp/out.ndjson");
+	assert_string_equal(o.listen, "127.0.0.1:9477");
+	assert_int_equal(o.npids, 2);
+	assert_int_equal(o.pids[0], 100);
+	assert_int_equal(o.pids[1], 300);
+	assert_string_equal(o.config, "t.conf");
+}
+
+/* ---- [alerts] ---- */
+
+static void config_load__alerts_defaults_yes__appends_defaults_after_file_rules(void **state)
+{
+	size_t n = default_rule_count();
+
+	assert_true(n > 0);
+	assert_config_ok("[alerts]\ndefaults = yes\n"
+			 "[alert mine]\nmetric = exits\nabove = 1000\n");
+	assert_true(cfg.defaults);
+	assert_int_equal(cfg.nrules, 1 + n);
+	assert_string_equal(cfg.rules[0].name, "mine");
+	find_rule("vcpu_ready_warning");
+	find_rule("vcpu_ready_critical");
+	find_rule("vm_swap_in");
+}
+
+static void config_load__alerts_defaults_no__leaves_only_file_rules(void **state)
+{
+	assert_config_ok("[alert mine]\nmetric = exits\nabove = 1000\n"
+			 "[alerts]\ndefaults = no\n");
+	assert_false(cfg.defaults);
+	assert_int_equal(cfg.nrules, 1);
+	assert_string_equal(cfg.rules[0].name, "mine");
+
+	assert_config_ok("[alerts]\ndefaults = no\n");
+	assert_int_equal(cfg.nrules, 0);
+}
+
+static void config_load__alerts_defaults_garbage__names_file_and_line(void **state)
+{
+	assert_config_error("[alerts]\ndefaults = perhaps\n",
+			    "t.conf:2: defaults: 'perhaps' is not yes or no");
+}
+
+static void config_load__alerts_unknown_key__names_file_and_line(void **state)
+{
+	assert_config_error("[alerts]\ndefaults = yes\nsyslog = yes\n",
+			    "t.conf:3: unknown key 'syslog' in [alerts]");
+}
+
+static void config_load__file_rule_named_like_a_default__replaces_it(void **state)
+{
+	const struct kp_alert_rule *r;
+	size_t i, seen = 0;
+
+	assert_config_ok("[alert vcpu_ready_warning]\nmetric = exits\n"
+			 "scope = vcpu\nabove = 1000\n");
+	assert_int_equal(cfg.nrules, default_rule_count());
+	for (i = 0; i < cfg.nrules; i++)
+		seen += !strcmp(cfg.rules[i].name, "vcpu_ready_warning");
+	assert_int_equal(seen, 1);
+	r = find_rule("vcpu_ready_warning");
+	assert_int_equal(r->metric, metric("exits"));
+	assert_int_equal(r->stat, KP_STAT_RATE);
+	assert_near(r->threshold, 1000);
+	assert_int_equal(r->line, 1);
+	/* the other defaults are still there */
+	find_rule("vcpu_ready_critical");
+	find_rule("vm_swap_in");
+}
+
+/* ---- the built-in rules ---- */
+
+static void default_rules__parse_alone__without_error(void **state)
+{
+	assert_config_ok("");
+	assert_int_equal(cfg.nrules, default_rule_count());
+}
+
+static void default_rules__reference_registered_metrics_with_fitting_stats(void **state)
+{
+	const struct kp_metric_desc *d;
+	size_t i;
+
+	assert_config_ok("");
+	for (i = 0; i < cfg.nrules; i++) {
+		const struct kp_alert_rule *r = &cfg.rules[i];
+
+		d = kp_metric(r->metric);
+		if (!d)
+			fail_msg("rule '%s': metric %d not registered",
+				 r->name, r->metric);
+		assert_int_equal(kp_metric_by_json(d->json), r->metric);
+		switch (r->stat) {
+		case KP_STAT_PCT:
+			assert_int_equal(d->unit, KP_UNIT_NS);
+			break;
+		case KP_STAT_VALUE:
+		case KP_STAT_DELTA:
+			assert_int_equal(d->type, KP_GAUGE);
+			break;
+		case KP_STAT_P50_US:
+		case KP_STAT_P99_US:
+		case KP_STAT_MEAN_US:
+			assert_int_equal(d->type, KP_HISTOGRAM);
+			break;
+		case KP_STAT_RATIO:
+			assert_non_null(kp_metric(r->of));
+			break;
+		case KP_STAT_RATE:
+			break;
+		}
+		if (r->scope == KP_SCOPE_VCPU)
+			assert_int_equal(d->scope, KP_SCOPE_VCPU);
+		if (r->above)
+			assert_true(r->clear <= r->threshold);
+		else
+			assert_true(r->clear >= r->threshold);
+	}
+}
+
+static void default_rules__ready_and_swap__have_the_literature_thresholds(void **state)
+{
+	const struct kp_alert_rule *r;
+
+	assert_config_ok("");
+	r = find_rule("vcpu_ready_warning");
+	assert_int_equal(r->metric, metric("run_delay"));
+	assert_int_equal(r->stat, KP_STAT_PCT);
+	assert_int_equal(r->scope, KP_SCOPE_VCPU);
+	assert_true(r->above);
+	assert_near(r->threshold, 5);
+	assert_near(r->clear, 4);
+	assert_near(r->for_s, 300);
+	assert_int_equal(r->severity, KP_SEV_WARNING);
+
+	r = find_rule("vcpu_ready_critical");
+	assert_near(r->threshold, 10);
+	assert_near(r->for_s, 120);
+	assert_int_equal(r->severity, KP_SEV_CRITICAL);
+
+	r = find_rule("vm_swap_in");
+	assert_int_equal(r->metric, metric("memory.swap_in_kib"));
+	assert_int_equal(r->stat, KP_STAT_DELTA);
+	assert_int_equal(r->scope, KP_SCOPE_VM);
+	assert_near(r->threshold, 0);
+	assert_near(r->clear, 0);
+	assert_near(r->for_s, 0);
+}
+
+/* ---- [alert NAME]: names ---- */
+
+static void config_load__rule_without_name__names_file_and_line(void **state)
+{
+	assert_config_error(
+		"[alerts]\ndefaults = no\n[alert ]\nmetric = exits\n",
+		"t.conf:3: [alert ]: a rule needs a name of 1 to 63 characters");
+	assert_config_error(
+		"[alert \"\"]\nmetric = exits\n",
+		"t.conf:1: [alert \"\"]: a rule needs a name of 1 to 63 characters");
+}
+
+static void config_load__rule_name_too_long__names_file_and_line(void **state)
+{
+	char text[256], want[256], name[KP_RULE_NAME_MAX + 1];
+
+	memset(name, 'n', KP_RULE_NAME_MAX);
+	name[KP_RULE_NAME_MAX] = '\0';
+	snprintf(text, sizeof(text),
+		 "[alerts]\ndefaults = no\n[alert %s]\nmetric = exits\n"
+		 "above = 1\n",
+		 name);
+	snprintf(want, sizeof(want),
+		 "t.conf:3: [alert %s]: a rule needs a name of 1 to 63 characters",
+		 name);
+	assert_config_error(text, want);
+
+	/* one shorter fits */
+	name[KP_RULE_NAME_MAX - 1] = '\0';
+	snprintf(text, sizeof(text),
+		 "[alerts]\ndefaults = no\n[alert %s]\nmetric = exits\n"
+		 "above = 1\n",
+		 name);
+	assert_config_ok(text);
+	assert_string_equal(cfg.rules[0].name, name);
+}
+
+static void config_load__duplicate_rule__names_the_second_header(void **state)
+{
+	assert_config_error("[alert x]\nmetric = exits\nabove = 1\n\n"
+			    "[alert y]\nmetric = exits\nabove = 2\n"
+			    "[alert x]\nmetric = exits\nabove = 3\n",
+			    "t.conf:8: rule 'x' defined twice");
+}
+
+static void config_load__quoted_rule_name__may_hold_spaces(void **state)
+{
+	const struct kp_alert_rule *r;
+
+	assert_config_ok("[alert \"exit storm\"]\nmetric = exits\nabove = 1e5\n"
+			 "[alert\tplain]\nmetric = exits\nbelow = 1\n");
+	r = find_rule("exit storm");
+	assert_near(r->threshold, 1e5);
+	r = find_rule("plain");
+	assert_false(r->above);
+}
+
+static void config_load__too_many_rules__names_the_first_extra_header(void **state)
+{
+	size_t cap = (KP_MAX_RULES + 2) * 48, len = 0, i;
+	char *text = malloc(cap), want[128];
+
+	assert_non_null(text);
+	len += snprintf(text + len, cap - len, "[alerts]\ndefaults = no\n");
+	for (i = 0; i <= KP_MAX_RULES; i++)
+		len += snprintf(text + len, cap - len,
+				"[alert r%zu]\nmetric = exits\nabove = %zu\n",
+				i, i);
+	/* the rule past the limit is on line 3 + 3 * KP_MAX_RULES */
+	snprintf(want, sizeof(want), "t.conf:%d: too many rules (at most %d)",
+		 3 + 3 * KP_MAX_RULES, KP_MAX_RULES);
+	assert_config_error(text, want);
+
+	/* exactly the limit loads */
+	text[len - strlen("[alert r128]\nmetric = exits\nabove = 128\n")] =
+		'\0';
+	assert_config_ok(text);
+	assert_int_equal(cfg.nrules, KP_MAX_RULES);
+	assert_string_equal(cfg.rules[KP_MAX_RULES - 1].name, "r127");
+	free(text);
+}
+
+/* ---- [alert NAME]: keys ---- */
+
+static void config_load__rule_fields__are_parsed(void **state)
+{
+	const struct kp_alert_rule *r;
+
+	assert_config_ok("[alerts]\ndefaults = no\n"
+			 "[alert hlt_share]\n"
+			 "metric = exits\n"
+			 "stat = ratio\n"
+			 "of = exits\n"
+			 "label = HLT\n"
+			 "scope = vcpu\n"
+			 "above = 80\n"
+			 "clear = 70.5\n"
+			 "for = 2m\n"
+			 "severity = info\n"
+			 "domain = web\n"
+			 "domain = 8A5C9A2E-0000-4000-8000-000000000001\n"
+			 "\n"
+			 "[alert slow_io]\n"
+			 "metric = userspace_time\n"
+			 "stat = p99_us\n"
+			 "below = 10\n");
+	assert_int_equal(cfg.nrules, 2);
+	r = find_rule("hlt_share");
+	assert_int_equal(r->metric, metric("exits"));
+	assert_int_equal(r->stat, KP_STAT_RATIO);
+	assert_int_equal(r->of, metric("exits"));
+	assert_string_equal(r->label, "HLT");
+	assert_int_equal(r->scope, KP_SCOPE_VCPU);
+	assert_true(r->above);
+	assert_near(r->threshold, 80);
+	assert_near(r->clear, 70.5);
+	assert_near(r->for_s, 120);
+	assert_int_equal(r->severity, KP_SEV_INFO);
+	assert_int_equal(r->ndomains, 2);
+	assert_string_equal(r->domains[0], "web");
+	assert_string_equal(r->domains[1],
+			    "8A5C9A2E-0000-4000-8000-000000000001");
+	assert_int_equal(r->line, 3);
+
+	/* the defaults of what a rule does not say */
+	r = find_rule("slow_io");
+	assert_int_equal(r->metric, metric("userspace_time"));
+	assert_int_equal(r->stat, KP_STAT_P99_US);
+	assert_string_equal(r->label, "");
+	assert_int_equal(r->scope, KP_SCOPE_VM);
+	assert_false(r->above);
+	assert_near(r->threshold, 10);
+	assert_near(r->clear, 10); /* clear defaults to the threshold */
+	assert_near(r->for_s, 0);
+	assert_int_equal(r->severity, KP_SEV_WARNING);
+	assert_int_equal(r->ndomains, 0);
+	assert_int_equal(r->line, 16);
+}
+
+static void config_load__every_stat_name__is_accepted(void **state)
+{
+	/* each stat with a metric it fits (see the mismatch test below) */
+	static const char *const names[] = { "rate",    "pct",   "p50_us",
+					     "p99_us",  "mean_us", "value",
+					     "delta",   "ratio" };
+	static const char *const metrics[] = {
+		"exits", "userspace_time", "userspace_time", "userspace_time",
+		"userspace_time", "memory.swap_in_kib", "memory.swap_in_kib",
+		"exits",
+	};
+	char text[256];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "[alert s]\nmetric = %s\nof = exits\nstat = %s\n"
+			 "above = 1\n",
+			 metrics[i], names[i]);
+		assert_config_ok(text);
+		assert_int_equal(find_rule("s")->stat, i);
+		assert_string_equal(kp_stat_name(i), names[i]);
+	}
+}
+
+static void config_load__stat_that_cannot_fit_the_metric__names_the_rule(void **state)
+{
+	assert_config_error(
+		"[alert x]\nmetric = exits\nstat = p99_us\nabove = 1\n",
+		"t.conf:1: rule 'x': percentiles and means need a histogram metric");
+	assert_config_error(
+		"[alert x]\nmetric = exits\nstat = delta\nabove = 1\n",
+		"t.conf:1: rule 'x': value and delta need a gauge metric");
+	assert_config_error(
+		"[alert x]\nmetric = exits\nstat = pct\nabove = 1\n",
+		"t.conf:1: rule 'x': pct needs a metric in nanoseconds");
+	assert_config_error(
+		"[alert x]\nmetric = memory.rss_kib\nstat = value\n"
+		"scope = vcpu\nabove = 1\n",
+		"t.conf:1: rule 'x': gauges are per VM: scope = vm");
+	assert_config_error(
+		"[alert x]\nmetric = exit_time\nstat = p99_us\n"
+		"scope = vcpu\nabove = 1\n",
+		"t.conf:1: rule 'x': this metric is per VM: scope = vm");
+}
+
+static void config_load__unknown_metric__names_file_and_line(void **state)
+{
+	assert_config_error(
+		"[alert x]\nabove = 1\nmetric = bogus\n",
+		"t.conf:3: unknown metric 'bogus' (kvmprobe --list-metrics)");
+	assert_config_error(
+		"[alert x]\nmetric = exits\nstat = ratio\nof = nope\nabove = 1\n",
+		"t.conf:4: unknown metric 'nope' (kvmprobe --list-metrics)");
+}
+
+static void config_load__unknown_stat__names_file_and_line(void **state)
+{
+	assert_config_error(
+		"[alert x]\nmetric = exits\nstat = p95_us\n",
+		"t.conf:3: stat: 'p95_us' is not rate, pct, p50_us, p99_us, mean_us, value, delta or ratio");
+}
+
+static void config_load__ratio_without_of__names_the_rule_header(void **state)
+{
+	/* found at the next header */
+	assert_config_error(
+		"[alerts]\ndefaults = no\n[alert x]\nmetric = exits\n"
+		"stat = ratio\nabove = 50\n[alert y]\nmetric = exits\n"
+		"above = 1\n",
+		"t.conf:3: rule 'x': stat ratio needs 'of = METRIC'");
+	/* found at the end of the file */
+	assert_config_error(
+		"[alert x]\nmetric = exits\nstat = ratio\nabove = 50\n\n\n",
+		"t.conf:1: rule 'x': stat ratio needs 'of = METRIC'");
+}
+
+static void config_load__bad_scope__names_file_and_line(void **state)
+{
+	assert_config_error("[alert x]\nmetric = exits\nscope = host\n",
+			    "t.conf:3: scope: 'host' is not vm or vcpu");
+}
+
+static void config_load__above_and_below__names_the_second(void **state)
+{
+	assert_config_error(
+		"[alert x]\nmetric = exits\nabove = 5\nfor = 1m\nbelow = 1\n",
+		"t.conf:5: a rule takes one of above = and below =");
+	assert_config_error(
+		"[alert x]\nmetric = exits\nbelow = 5\nabove = 1\n",
+		"t.conf:4: a rule takes one of above = and below =");
+}
+
+static void config_load__non_number_thresholds__name_file_and_line(void **state)
+{
+	assert_config_error("[alert x]\nmetric = exits\nabove = five\n",
+			    "t.conf:3: above: 'five' is not a number");
+	assert_config_error("[alert x]\nmetric = exits\nbelow = 1x\n",
+			    "t.conf:3: below: '1x' is not a number");
+	assert_config_error("[alert x]\nmetric = exits\nabove = inf\n",
+			    "t.conf:3: above: 'inf' is not a number");
+	assert_config_error("[alert x]\nmetric = exits\nabove = nan\n",
+			    "t.conf:3: above: 'nan' is not a number");
+	assert_config_error("[alert x]\nmetric = exits\nabove =\n",
+			    "t.conf:3: above: '' is not a number");
+	assert_config_error(
+		"[alert x]\nmetric = exits\nabove = 5\nclear = lots\n",
+		"t.conf:4: clear: 'lots' is not a number");
+}
+
+static void config_load__clear_past_the_threshold__names_the_rule_header(void **state)
+{
+	/* above: clear must not be above the threshold */
+	assert_config_error(
+		"[alerts]\ndefaults = no\n[alert x]\nmetric = exits\n"
+		"above = 5\nclear = 6\n",
+		"t.conf:3: rule 'x': clear 6 is past the threshold 5");
+	/* below: clear must not be below it; clear given first */
+	assert_config_error(
+		"[alert y]\nmetric = exits\nclear = 4\nbelow = 5\n"
+		"[kvmprobe]\ninterval = 1\n",
+		"t.conf:1: rule 'y': clear 4 is past the threshold 5");
+}
+
+static void config_load__clear_at_or_inside_the_threshold__is_accepted(void **state)
+{
+	assert_config_ok("[alert a]\nmetric = exits\nabove = 5\nclear = 5\n"
+			 "[alert b]\nmetric = exits\nabove = 5\nclear = -1\n"
+			 "[alert c]\nmetric = exits\nbelow = 5\nclear = 5\n"
+			 "[alert d]\nmetric = exits\nbelow = 5\nclear = 9\n");
+	assert_near(find_rule("b")->clear, -1);
+	assert_near(find_rule("d")->clear, 9);
+}
+
+static void config_load__bad_durations__name_file_and_line(void **state)
+{
+	assert_config_error(
+		"[alert x]\nmetric = exits\nabove = 1\nfor = 5x\n",
+		"t.conf:4: for: '5x' is not a duration (30s, 5m, 2h)");
+	assert_config_error(
+		"[alert x]\nmetric = exits\nabove = 1\nfor = -1\n",
+		"t.conf:4: for: '-1' is not a duration (30s, 5m, 2h)");
+	assert_config_error(
+		"[alert x]\nmetric = exits\nabove = 1\nfor =\n",
+		"t.conf:4: for: '' is not a duration (30s, 5m, 2h)");
+	assert_config_error(
+		"[alert x]\nmetric = exits\nabove = 1\nfor = m\n",
+		"t.conf:4: for: 'm' is not a duration (30s, 5m, 2h)");
+}
+
+static void config_load__bad_severity__names_file_and_line(void **state)
+{
+	assert_config_error(
+		"[alert x]\nmetric = exits\nabove = 1\nseverity = fatal\n",
+		"t.conf:4: severity: 'fatal' is not info, warning or critical");
+}
+
+static void config_load__too_many_domains__names_the_extra_line(void **state)
+{
+	char text[2048], want[128];
+	size_t len = 0;
+	int i;
+
+	len += snprintf(text + len, sizeof(text) - len,
+			"[alert x]\nmetric = exits\nabove = 1\n");
+	for (i = 0; i <= KP_RULE_DOMAINS_MAX; i++)
+		len += snprintf(text + len, sizeof(text) - len,
+				"domain = vm%d\n", i);
+	snprintf(want, sizeof(want), "t.conf:%d: domain: at most %d per rule",
+		 4 + KP_RULE_DOMAINS_MAX, KP_RULE_DOMAINS_MAX);
+	assert_config_error(text, want);
+}
+
+static void config_load__empty_or_long_domain__names_file_and_line(void **state)
+{
+	char text[512], want[128], dom[KP_DOMAIN_NAME_MAX + 1];
+
+	assert_config_error(
+		"[alert x]\nmetric = exits\nabove = 1\ndomain =\n",
+		"t.conf:4: domain: empty or longer than 127 characters");
+
+	memset(dom, 'd', KP_DOMAIN_NAME_MAX);
+	dom[KP_DOMAIN_NAME_MAX] = '\0';
+	snprintf(text, sizeof(text),
+		 "[alert x]\nmetric = exits\nabove = 1\ndomain = %s\n", dom);
+	snprintf(want, sizeof(want),
+		 "t.conf:4: domain: empty or longer than %d characters",
+		 KP_DOMAIN_NAME_MAX - 1);
+	assert_config_error(text, want);
+}
+
+static void config_load__long_label__names_file_and_line(void **state)
+{
+	char text[256], label[KP_LABEL_MAX + 1];
+
+	memset(label, 'l', KP_LABEL_MAX);
+	label[KP_LABEL_MAX] = '\0';
+	snprintf(text, sizeof(text),
+		 "[alert x]\nmetric = exits\nlabel = %s\nabove = 1\n", label);
+	assert_config_error(text, "t.conf:3: label: longer than 31 characters");
+
+	label[KP_LABEL_MAX - 1] = '\0';
+	snprintf(text, sizeof(text),
+		 "[alert x]\nmetric = exits\nlabel = %s\nabove = 1\n", label);
+	assert_config_ok(text);
+	assert_string_equal(find_rule("x")->label, label);
+}
+
+static void config_load__unknown_rule_key__names_file_and_line(void **state)
+{
+	assert_config_error(
+		"[alert x]\nmetric = exits\nabove = 1\nthreshold = 2\n",
+		"t.conf:4: unknown key 'threshold' in rule 'x'");
+}
+
+static void config_load__rule_without_metric__names_the_rule_header(void **state)
+{
+	/* found at the next header */
+	assert_config_error(
+		"[alerts]\ndefaults = no\n\n[alert x]\nabove = 1\nfor = 1m\n"
+		"\n[kvmprobe]\ninterval = 1\n",
+		"t.conf:4: rule 'x': no metric");
+	/* found at the end of the file */
+	assert_config_error("[kvmprobe]\ninterval = 1\n[alert x]\nabove = 1\n"
+			    "\n; the end\n",
+			    "t.conf:3: rule 'x': no metric");
+	/* an empty section, at the end of the file */
+	assert_config_error("[kvmprobe]\ninterval = 1\n[alert empty]\n",
+			    "t.conf:3: rule 'empty': no metric");
+	/* an empty section followed by another */
+	assert_config_error("[alert empty]\n[alert y]\nmetric = exits\n"
+			    "above = 1\n",
+			    "t.conf:1: rule 'empty': no metric");
+}
+
+static void config_load__rule_without_threshold__names_the_rule_header(void **state)
+{
+	assert_config_error("[alert x]\nmetric = exits\nclear = 1\n"
+			    "[alert y]\nmetric = exits\nabove = 1\n",
+			    "t.conf:1: rule 'x': no threshold (above = or below =)");
+	assert_config_error("[alert y]\nmetric = exits\nabove = 1\n"
+			    "[alert x]\nmetric = exits\n",
+			    "t.conf:4: rule 'x': no threshold (above = or below =)");
+}
+
+/* A rule that already failed is not reported again as incomplete. */
+static void config_load__error_inside_rule__is_not_replaced_by_a_later_one(void **state)
+{
+	assert_config_error(
+		"[alert x]\nmetric = bogus\n",
+		"t.conf:2: unknown metric 'bogus' (kvmprobe --list-metrics)");
+	assert_config_error("[alert x]\nscope = host\nmetric = exits\n",
+			    "t.conf:2: scope: 'host' is not vm or vcpu");
+}
+
+static void config_load__small_error_buffer__is_truncated_not_overrun(void **state)
+{
+	char small[8];
+
+	memset(small, 'z', sizeof(small));
+	kp_cli_defaults(&o, NPROBES);
+	assert_int_equal(kp_config_load_string("[bogus]\n", "t.conf", &o, &cfg,
+					       probe_names, NPROBES, small, 5),
+			 -EINVAL);
+	assert_string_equal(small, "t.co");
+	assert_int_equal(small[5], 'z');
+}
+
+/* ---- files ---- */
+
+static void config_load__service_fixture__applies_options_and_rules(void **state)
+{
+	const struct kp_alert_rule *r;
+
+	assert_int_equal(load_file(FIXTURES "service.conf"), 0);
+	assert_near(o.interval_s, 10);
+	assert_int_equal(o.format, KP_FMT_JSON);
+	assert_string_equal(o.output, "/var/log/kvmprobe/kvmprobe.ndjson");
+	assert_string_equal(o.listen, "127.0.0.1:9477");
+	assert_true(o.syslog);
+	assert_int_equal(cfg.nrules, 2 + default_rule_count());
+
+	r = find_rule("exit storm");
+	assert_int_equal(r->metric, metric("exits"));
+	assert_int_equal(r->scope, KP_SCOPE_VCPU);
+	assert_near(r->threshold, 100000);
+	assert_near(r->clear, 50000);
+	assert_near(r->for_s, 60);
+	assert_int_equal(r->severity, KP_SEV_CRITICAL);
+	assert_int_equal(r->line, 14);
+
+	r = find_rule("slow_vmm");
+	assert_int_equal(r->metric, metric("userspace_time"));
+	assert_int_equal(r->stat, KP_STAT_P99_US);
+	assert_string_equal(r->label, "MMIO");
+	assert_int_equal(r->ndomains, 1);
+	assert_string_equal(r->domains[0], "web");
+	assert_int_equal(r->line, 23);
+}
+
+static void config_load__error_fixture__names_path_and_line(void **state)
+{
+	assert_int_equal(load_file(FIXTURES "bad-clear.conf"), -EINVAL);
+	assert_string_equal(
+		err,
+		"tests/fixtures/config/bad-clear.conf:9: rule 'ready': clear 12 is past the threshold 10");
+	assert_int_equal(load_file(FIXTURES "bad-option.conf"), -EINVAL);
+	assert_string_equal(
+		err,
+		"tests/fixtures/config/bad-option.conf:5: --interval: '0' is not a number of seconds from 0.1 to 3600");
+}
+
+static void config_load__crlf_fixture__loads(void **state)
+{
+	assert_int_equal(load_file(FIXTURES "crlf.conf"), 0);
+	assert_int_equal(o.format, KP_FMT_JSON);
+	assert_int_equal(cfg.nrules, 1);
+	assert_near(find_rule("exits")->threshold, 5000);
+}
+
+static void config_load__missing_file__fails_to_open(void **state)
+{
+	assert_int_equal(load_file(FIXTURES "no-such.conf"), -ENOENT);
+	assert_string_equal(
+		err,
+		"tests/fixtures/config/no-such.conf: failed to open: No such file or directory");
+}
+
+/* fopen() of a directory succeeds; reading it must not pass for empty. */
+static void config_load__directory__is_an_error(void **state)
+{
+	int ret = load_file("tests/fixtures/config");
+
+	if (ret >= 0)
+		fail_msg("a directory loaded as a config (ret %d, %zu rules)",
+			 ret, cfg.nrules);
+	if (strncmp(err, "tests/fixtures/config", 21))
+		fail_msg("error '%s' does not name the path", err);
+}
+
+#define T(f) cmocka_unit_test_teardown(f, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(parse_duration__seconds_minutes_hours__convert_to_seconds),
+		T(parse_duration__garbage__is_refused_and_leaves_out_alone),
+		T(config_load__unknown_section__names_file_and_line),
+		T(config_load__alert_without_space_and_name__names_file_and_line),
+		T(config_load__key_outside_a_section__names_file_and_line),
+		T(config_load__line_without_equals__is_a_syntax_error_at_its_line),
+		T(config_load__syntax_error_in_rule__is_a_syntax_error_at_its_line),
+		T(config_load__syntax_error_then_bad_key__reports_the_first_error),
+		T(config_load__section_without_closing_bracket__names_line_in_one_line),
+		T(config_load__utf8_bom_before_first_section__is_accepted),
+		T(config_load__long_comment_line__counts_as_one_line),
+		T(config_load__overlong_value_line__is_an_error_at_its_line),
+		T(config_load__crlf_line_endings__are_accepted),
+		T(config_load__inline_comments__are_not_part_of_values),
+		T(config_load__empty_text__gives_only_the_defaults),
+		T(config_load__unknown_kvmprobe_option__names_file_and_line),
+		T(config_load__short_option_name__is_unknown),
+		T(config_load__command_line_only_options__are_unknown),
+		T(config_load__interval_zero__reuses_the_cli_message),
+		T(config_load__bad_option_values__reuse_the_cli_messages),
+		T(config_load__flag_option_yes_and_no__sets_or_leaves_the_flag),
+		T(config_load__flag_option_garbage__names_file_and_line),
+		T(config_load__options__are_applied_to_opts),
+		T(config_load__options__leave_the_others_at_their_defaults),
+		T(config_load__then_cli_apply__command_line_overrides),
+		T(config_load__alerts_defaults_yes__appends_defaults_after_file_rules),
+		T(config_load__alerts_defaults_no__leaves_only_file_rules),
+		T(config_load__alerts_defaults_garbage__names_file_and_line),
+		T(config_load__alerts_unknown_key__names_file_and_line),
+		T(config_load__file_rule_named_like_a_default__replaces_it),
+		T(default_rules__parse_alone__without_error),
+		T(default_rules__reference_registered_metrics_with_fitting_stats),
+		T(default_rules__ready_and_swap__have_the_literature_thresholds),
+		T(config_load__rule_without_name__names_file_and_line),
+		T(config_load__rule_name_too_long__names_file_and_line),
+		T(config_load__duplicate_rule__names_the_second_header),
+		T(config_load__quoted_rule_name__may_hold_spaces),
+		T(config_load__too_many_rules__names_the_first_extra_header),
+		T(config_load__rule_fields__are_parsed),
+		T(config_load__every_stat_name__is_accepted),
+		T(config_load__stat_that_cannot_fit_the_metric__names_the_rule),
+		T(config_load__unknown_metric__names_file_and_line),
+		T(config_load__unknown_stat__names_file_and_line),
+		T(config_load__ratio_without_of__names_the_rule_header),
+		T(config_load__bad_scope__names_file_and_line),
+		T(config_load__above_and_below__names_the_second),
+		T(config_load__non_number_thresholds__name_file_and_line),
+		T(config_load__clear_past_the_threshold__names_the_rule_header),
+		T(config_load__clear_at_or_inside_the_threshold__is_accepted),
+		T(config_load__bad_durations__name_file_and_line),
+		T(config_load__bad_severity__names_file_and_line),
+		T(config_load__too_many_domains__names_the_extra_line),
+		T(config_load__empty_or_long_domain__names_file_and_line),
+		T(config_load__long_label__names_file_and_line),
+		T(config_load__unknown_rule_key__names_file_and_line),
+		T(config_load__rule_without_metric__names_the_rule_header),
+		T(config_load__rule_without_threshold__names_the_rule_header),
+		T(config_load__error_inside_rule__is_not_replaced_by_a_later_one),
+		T(config_load__small_error_buffer__is_truncated_not_overrun),
+		T(config_load__service_fixture__applies_options_and_rules),
+		T(config_load__error_fixture__names_path_and_line),
+		T(config_load__crlf_fixture__loads),
+		T(config_load__missing_file__fails_to_open),
+		T(config_load__directory__is_an_error),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,163 @@
+#!/bin/bash
+# Context switch cost of the sched probe. `perf bench sched pipe` (two
+# tasks ping-ponging through a pipe, pinned to one CPU: about two switches
+# and two wake-ups per op, no vCPU involved) bare vs kvmprobe --probes sched
+# vs libbpf-tools' runqlat (which timestamps every wake-up and switch).
+# Alternating runs, PAIRS rounds, medians; the figure is the slowdown of
+# usecs/op, budget 2% for kvmprobe.
+#
+# Then, with kernel.bpf_stats_enabled=1 (put back at exit), run_time_ns /
+# run_cnt of the probe's scheduler programs: on switches without a vCPU
+# (the same perf bench) and on switches of tracked vCPUs (two exerciser
+# vCPUs spinning on one CPU, which CFS switches between). bpf_stats reads
+# the clock twice around every run: both figures include that, their
+# difference is what tracking a vCPU adds.
+. "$(dirname "$0")/lib.sh"
+
+LOOPS=${LOOPS:-100000}
+CPU=${CPU:-1}
+SPIN=${SPIN:-3}
+RUNQLAT=${RUNQLAT:-$(command -v runqlat || echo /usr/sbin/runqlat)}
+
+command -v perf >/dev/null || { echo "sched_pipe: perf not installed (linux-perf)" >&2; exit 1; }
+
+# The programs PID holds, by id (lib.sh has the same for newer trees).
+declare -F bpf_ids >/dev/null || bpf_ids() {
+	local f
+	for f in /proc/"$1"/fdinfo/*; do
+		sed -n "s/^$2_id:[[:space:]]*//p" "$f" 2>/dev/null
+	done | sort -un
+}
+
+pipe_us() { # usecs/op of one perf bench run
+	taskset -c "$CPU" perf bench sched pipe -l "$LOOPS" |
+		awk '/usecs\/op/ { print $1 }'
+}
+
+start_runqlat() { # sets RQ_PID once runqlat has attached
+	local out=$BENCH_OUT/runqlat.out i
+	# line-buffered: it says "Tracing" once attached
+	stdbuf -oL "$RUNQLAT" >"$out" 2>&1 &
+	RQ_PID=$!
+	for i in $(seq 1 200); do
+		grep -q 'Tracing' "$out" 2>/dev/null && return 0
+		kill -0 "$RQ_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "bench: runqlat did not attach: $(head -c 300 "$out")" >&2
+	return 1
+}
+
+: >"$BENCH_OUT/pipe_bare" >"$BENCH_OUT/pipe_kvmprobe" >"$BENCH_OUT/pipe_runqlat"
+: >"$BENCH_OUT/pipe_ratio_kvmprobe" >"$BENCH_OUT/pipe_ratio_runqlat"
+pipe_us >/dev/null # warm-up
+have_rq=0
+[ -x "$RUNQLAT" ] && have_rq=1
+for i in $(seq 1 "$PAIRS"); do
+	b=$(pipe_us)
+	echo "$b" >>"$BENCH_OUT/pipe_bare"
+	start_kvmprobe -i 1 --probes sched || exit 1
+	k=$(pipe_us)
+	stop_bg "$KP_PID"
+	echo "$k" >>"$BENCH_OUT/pipe_kvmprobe"
+	awk -v a="$k" -v b="$b" 'BEGIN { print a / b }' >>"$BENCH_OUT/pipe_ratio_kvmprobe"
+	r=-
+	if [ $have_rq = 1 ] && start_runqlat; then
+		r=$(pipe_us)
+		stop_bg "$RQ_PID"
+		echo "$r" >>"$BENCH_OUT/pipe_runqlat"
+		awk -v a="$r" -v b="$b" 'BEGIN { print a / b }' >>"$BENCH_OUT/pipe_ratio_runqlat"
+	fi
+	echo "sched_pipe: round $i/$PAIRS: bare $b, kvmprobe $k, runqlat $r usecs/op"
+done
+
+bare=$(median <"$BENCH_OUT/pipe_bare")
+add_result sched_pipe bare us_per_op "$bare" us "median of $PAIRS, perf bench sched pipe -l $LOOPS on CPU $CPU"
+for v in kvmprobe runqlat; do
+	[ -s "$BENCH_OUT/pipe_$v" ] || continue
+	m=$(median <"$BENCH_OUT/pipe_$v")
+	pct=$(awk -v a="$m" -v b="$bare" 'BEGIN { printf "%.2f", (a - b) * 100 / b }')
+	pair=$(median <"$BENCH_OUT/pipe_ratio_$v" | awk '{ printf "%.2f", ($1 - 1) * 100 }')
+	add_result sched_pipe "$v" us_per_op "$m" us "median of $PAIRS"
+	if [ "$v" = kvmprobe ]; then
+		add_result sched_pipe "$v" slowdown "$pct" "%" \
+			"ratio of medians vs bare $bare us; median of per-round ratios: $pair%" 2
+	else
+		add_result sched_pipe "$v" slowdown "$pct" "%" \
+			"ratio of medians vs bare $bare us; median of per-round ratios: $pair%"
+	fi
+	echo "sched_pipe: $v: $m usecs/op, +$pct% vs bare $bare (per-round ratios: +$pair%)"
+done
+
+# ---- per-run cost of the scheduler programs, from bpf_stats ----
+old=$(sysctl -n kernel.bpf_stats_enabled) || exit 1
+cleanup() {
+	sysctl -qw kernel.bpf_stats_enabled="$old"
+	[ -n "${KP_PID:-}" ] && stop_bg "$KP_PID"
+}
+trap cleanup EXIT
+sysctl -qw kernel.bpf_stats_enabled=1 || exit 1
+
+stats() { # name run_time_ns run_cnt, for the probe's scheduler programs
+	local ids
+	ids=$(bpf_ids "$KP_PID" prog | jq -sc .)
+	bpftool -j prog show | jq -r --argjson ids "$ids" '.[] |
+		select(.id as $i | $ids | index($i)) |
+		select(.name | test("^(switch|wakeup)_")) |
+		"\(.name) \(.run_time_ns // 0) \(.run_cnt // 0)"' | sort
+}
+
+delta() { # delta BEFORE AFTER: name ns runs
+	join "$1" "$2" | awk '{ print $1, $4 - $2, $5 - $3 }'
+}
+
+# no vCPU: the same perf bench
+start_kvmprobe -i 1 --probes sched || exit 1
+stats >"$BENCH_OUT/sched_stats.0"
+pipe_us >/dev/null
+stats >"$BENCH_OUT/sched_stats.1"
+stop_bg "$KP_PID"
+
+note="bpf_stats: with its 2 clock reads per run"
+delta "$BENCH_OUT/sched_stats.0" "$BENCH_OUT/sched_stats.1" >"$BENCH_OUT/sched_other"
+while read -r name ns runs; do
+	[ "$runs" -gt 0 ] || continue
+	add_result sched_pipe "kvmprobe:$name" ns_per_run_no_vcpu \
+		"$(awk -v a="$ns" -v b="$runs" 'BEGIN { printf "%.1f", a / b }')" ns \
+		"$runs runs during perf bench; $note"
+done <"$BENCH_OUT/sched_other"
+
+# Tracked vCPUs: two exerciser vCPUs spinning on one CPU, the only VM
+# kvmprobe tracks (-p). On an otherwise idle CPU each switch there switches
+# one vCPU out (a preemption, counted by kvmprobe) and the other in. The
+# other switches of the window (other CPUs, other tasks) are taken off at
+# the no-vCPU cost measured above.
+"$EXERCISER" --vcpus 2 --spin "$SPIN" --pin "$CPU" --delay-start 1 \
+	>"$BENCH_OUT/sched_truth.json" &
+X=$!
+start_kvmprobe -i 1 --probes sched -p "$X" || exit 1
+stats >"$BENCH_OUT/sched_stats.2"
+wait "$X" || exit 1
+stats >"$BENCH_OUT/sched_stats.3"
+sleep 1.2 # the last interval
+stop_bg "$KP_PID"
+KP_PID=
+
+nv=$(jq -s --argjson pid "$X" '[.[] | select(.type == "vm" and .vm.pid == $pid) |
+	.vcpus[].preemptions // 0] | add // 0' "$BENCH_OUT/kvmprobe.json")
+read -r name ns runs < <(delta "$BENCH_OUT/sched_stats.2" "$BENCH_OUT/sched_stats.3" |
+	grep '^switch_')
+other=$(awk '$1 ~ /^switch_/ && $3 > 0 { print $2 / $3 }' "$BENCH_OUT/sched_other")
+[ -n "${name:-}" ] && [ "${runs:-0}" -gt 0 ] || { echo "sched_pipe: no switch runs" >&2; exit 1; }
+avg=$(awk -v t="$ns" -v n="$runs" 'BEGIN { printf "%.1f", t / n }')
+add_result sched_pipe "kvmprobe:$name" ns_per_run_vcpus "$avg" ns \
+	"all $runs runs while 2 vCPUs spun ${SPIN}s on CPU $CPU ($nv vCPU preemptions); $note"
+per=$(awk -v t="$ns" -v n="$runs" -v v="$nv" -v o="${other:-0}" \
+	'BEGIN { x = n - v; if (x < 0) x = 0; if (v > 0) printf "%.1f", (t - x * o) / v }')
+if [ -n "$per" ] && awk -v p="$per" -v o="${other:-0}" 'BEGIN { exit !(p >= o) }'; then
+	add_result sched_pipe "kvmprobe:$name" ns_per_vcpu_switch "$per" ns \
+		"estimate: the $nv vCPU switches of $runs runs, the others at the no-vCPU cost; $note"
+	echo "sched_pipe: $name: $(printf %.1f "$other") ns per switch without a vCPU, ~$per ns per switch of a tracked vCPU ($nv of $runs runs)"
+else
+	echo "sched_pipe: $name: $(printf %.1f "${other:-0}") ns per switch without a vCPU, $avg ns per run while vCPUs switch ($nv of $runs runs); the host is too busy for the per-vCPU-switch estimate"
+fi
