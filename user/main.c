@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <bpf/libbpf.h>
+#include "user/block.h"
 #include "user/cli.h"
 #include "user/outq.h"
 #include "user/privs.h"
@@ -435,6 +436,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kvmprobe: failed to allocate memory\n");
 		goto err_free;
 	}
+	/* disks get the guest's names (vda) from the resolver's topology */
+	kp_block_set_target_fn(kp_resolver_disk_target, r.resolver);
 	if (start_probes(&r, ks)) {
 		report_no_probe(&r);
 		status = KP_EXIT_NOPROBE;

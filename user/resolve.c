@@ -921,3 +921,30 @@ int kp_resolver_apply(struct kp_resolver *r, struct kp_interval *iv)
 	kp_idtable_put(t);
 	return err;
 }
+
+int kp_resolver_disk_target(void *arg, uint32_t pid, uint64_t devno,
+			    char *buf, size_t len)
+{
+	struct kp_resolver *r = arg;
+	struct kp_idtable *t = kp_resolver_table(r);
+	int ret = -ENOENT;
+	size_t i, j;
+
+	if (!t)
+		return -ENOENT;
+	for (i = 0; i < kp_idtable_count(t) && ret; i++) {
+		const struct kp_ident *id = kp_idtable_at(t, i);
+
+		if (id->pid != pid || id->gone)
+			continue;
+		for (j = 0; j < id->ndisks; j++) {
+			if (id->disks[j].devno != devno || !id->disks[j].target)
+				continue;
+			snprintf(buf, len, "%s", id->disks[j].target);
+			ret = 0;
+			break;
+		}
+	}
+	kp_idtable_put(t);
+	return ret;
+}

@@ -61,4 +61,12 @@ size_t kp_resolver_notices(struct kp_resolver *r, struct kp_notice *out,
  */
 struct kp_idtable *kp_resolver_table(struct kp_resolver *r);
 
+/*
+ * The guest's name of the disk VMM pid does I/O on at host device devno
+ * (a kp_disk_target_fn for the block probe): from the domain XML's disks.
+ * 0 with the name in buf, or -ENOENT. Never blocks on libvirt.
+ */
+int kp_resolver_disk_target(void *arg, uint32_t pid, uint64_t devno,
+			    char *buf, size_t len);
+
 #endif /* KP_RESOLVE_H */

@@ -59,6 +59,8 @@ cat >"$TMP/dom.xml" <<EOF
 </domain>
 EOF
 LV_DOMS+=("$D")
+# the block probe watches the domain's disk I/O (SeaBIOS reads the disks)
+start_probe "$TMP/kp.json" -i 0.5 --probes block || exit 1
 virsh -q -c "$LV_URI" create "$TMP/dom.xml" >"$TMP/create.log" 2>&1 ||
 	{ cat "$TMP/create.log"; not_ok "domain with disks and a tap starts"; finish; }
 PID=$(lv_qemu_pid "$D")
@@ -96,4 +98,18 @@ check_eq "the main thread is the process" "$PID" \
 	"$(jq '.threads[] | select(.kind == "main") | .tid' "$TMP/vm.json")"
 check_eq "memory figures: the 64 MiB balloon" 65536 \
 	"$(jq '.mem.balloon_current' "$TMP/vm.json")"
+
+# the block probe names the guest's disk: QEMU's I/O on the loop device
+# is reported for that device with the target from the domain XML
+for i in $(seq 1 20); do
+	jq -e --argjson p "$PID" --arg d "${LOOP#/dev/}" \
+		'select(.type == "vm" and .vm.pid == $p) | .disks[]? | select(.dev == $d)' \
+		"$TMP/kp.json" >/dev/null 2>&1 && break
+	sleep 0.5
+done
+stop_probe
+check_eq "block records of the domain's loop device carry target vdb" vdb \
+	"$(jq -rs --argjson p "$PID" --arg d "${LOOP#/dev/}" \
+		'[.[] | select(.type == "vm" and .vm.pid == $p) | .disks[]? | select(.dev == $d) | .target] | unique | join(",")' \
+		"$TMP/kp.json")"
 finish
