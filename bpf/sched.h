@@ -20,6 +20,8 @@ struct sched_stats {
 	__u64 preemptions;     /* switched out while still runnable */
 	__u64 wait_since;      /* a wait in progress began, else 0 */
 	__u64 run_since;       /* the slice in progress began, else 0 */
+	__u64 exec_seen;       /* its se.sum_exec_runtime when last seen
+				* switched out */
 	__u32 pid;             /* tgid of the VMM */
 	__u16 vcpu;            /* index, or SCHED_VCPU_UNKNOWN */
 	__u8 wait_slot;        /* 1 + its waiter slot on wait_cpu, 0: none */

@@ -2,12 +2,13 @@
 # Not contended, no ready time: the exerciser's one spinning vCPU alone on
 # its CPU (its VMM's main thread and kvmprobe moved to another), first with
 # the rest of the host idle, then with a hog on every other CPU (non-vCPU
-# load elsewhere). In every interval the vCPU spent
-# runnable, its ready % is below 1: only the host's own short work on that
-# CPU (ticks, kworkers, RCU) may run there, and it adds up to well under 1%
-# when the host is otherwise idle. The exerciser's own schedstat must agree
-# that it was not contended; if it was (another workload shares the host),
-# the test skips rather than asserting zero against a busy CPU.
+# load elsewhere). Only the host's own short work on that CPU (ticks,
+# kworkers, RCU) may run there: the exerciser's own schedstat shows how much
+# (0-2% here). kvmprobe must report that, not more: every busy interval
+# below 5% ready, and the run delay over the run equal to the schedstat
+# figure within 0.5% of the vCPU's CPU time. If the exerciser's own
+# schedstat shows real contention (5% or more: another workload shares the
+# CPU) the test skips rather than asserting near zero against a busy CPU.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_sched.sh"
 require_root
@@ -33,7 +34,7 @@ run_case() { # run_case NAME: one exerciser run, checks
 	stop_probe
 	pid=$(jq .pid "$truth")
 	tid=$(jq ".vcpus[0].tid" "$truth")
-	if ! jq -e '.vcpus[0] | .run_delay_ns < 0.01 * .cpu_ns' "$truth" >/dev/null; then
+	if ! jq -e '.vcpus[0] | .run_delay_ns < 0.05 * .cpu_ns' "$truth" >/dev/null; then
 		skip "$name: the host is busy: the exerciser's own schedstat shows $(jq '.vcpus[0] | .run_delay_ns * 100 / .cpu_ns | floor' "$truth")% run delay (other load on CPU $C)"
 	fi
 	vcpu_intervals "$out" "$pid" "$tid" 90 >"$TMP/busy.$name"
@@ -41,14 +42,16 @@ run_case() { # run_case NAME: one exerciser run, checks
 	[ "$n" -ge 4 ] && ok "$name: $n busy intervals" ||
 		not_ok "$name: $n busy intervals, want >= 4 in the 3 s spin"
 	while read -r rdy cpu; do
-		within "$rdy" 0 1 && ok "$name: ready $rdy% < 1 (cpu $cpu%)" ||
-			not_ok "$name: ready $rdy% (cpu $cpu%), want < 1"
+		within "$rdy" 0 5 && ok "$name: ready $rdy% < 5 (cpu $cpu%)" ||
+			not_ok "$name: ready $rdy% (cpu $cpu%), want < 5"
 	done <"$TMP/busy.$name"
 	got=$(sum_vcpu "$out" "$pid" "$tid" .run_delay.total_ns)
-	want=$(jq '.vcpus[0].cpu_ns' "$truth")
-	within "$got" 0 "$(awk -v w="$want" 'BEGIN { print w / 100 }')" &&
-		ok "$name: run delay over the run $got ns < 1% of CPU time $want ns" ||
-		not_ok "$name: run delay over the run $got ns, want < 1% of $want ns"
+	truth_rd=$(jq '.vcpus[0].run_delay_ns' "$truth")
+	cpu_ns=$(jq '.vcpus[0].cpu_ns' "$truth")
+	tol=$(awk -v c="$cpu_ns" 'BEGIN { printf "%d", c * 0.005 }')
+	within "$got" $((truth_rd - tol)) $((truth_rd + tol)) &&
+		ok "$name: run delay over the run $got ns = schedstat's $truth_rd ns (± $tol, 0.5% of CPU time)" ||
+		not_ok "$name: run delay over the run $got ns, schedstat says $truth_rd ns (± $tol)"
 }
 
 run_case idle
