@@ -131,18 +131,6 @@ static int open_load(struct block_state *bs, const struct kp_probe_env *env,
 	return block_bpf__load(bs->skel);
 }
 
-static int set_pid_filter(struct block_state *bs, const struct kp_opts *o)
-{
-	int fd = bpf_map__fd(bs->skel->maps.pid_filter);
-	__u8 one = 1;
-	size_t i;
-
-	for (i = 0; i < o->npids; i++)
-		if (bpf_map_update_elem(fd, &o->pids[i], &one, BPF_ANY))
-			return -errno;
-	return 0;
-}
-
 int kp_block_start(const struct kp_probe_env *env, void **state,
 		   struct kp_probe_status *st)
 {
@@ -170,7 +158,8 @@ int kp_block_start(const struct kp_probe_env *env, void **state,
 		kp_tp_load_error(err, st);
 		goto err_free;
 	}
-	err = set_pid_filter(bs, env->opts);
+	err = kp_set_pid_filter(bpf_map__fd(bs->skel->maps.pid_filter),
+				 env->opts);
 	if (err) {
 		snprintf(st->reason, sizeof(st->reason),
 			 "failed to set the pid filter: %s", strerror(-err));

@@ -18,6 +18,7 @@
 #include "sched.skel.h"
 #include "user/procfs.h"
 #include "user/sched.h"
+#include "user/tpprog.h"
 #include "user/schedcalc.h"
 
 #define GC_PERIOD_S 10
@@ -237,32 +238,6 @@ static int open_load(struct sched_state *ss, const struct kp_probe_env *env,
 	return sched_bpf__load(ss->skel);
 }
 
-static void load_error(int err, struct kp_probe_status *st)
-{
-	if (err == -EPERM)
-		snprintf(st->reason, sizeof(st->reason),
-			 "failed to load BPF programs: permission denied (run as root, or with CAP_BPF, CAP_PERFMON)");
-	else if (err == -EACCES)
-		snprintf(st->reason, sizeof(st->reason),
-			 "failed to load BPF programs: rejected by the kernel's verifier (run with -v for its log)");
-	else
-		snprintf(st->reason, sizeof(st->reason),
-			 "failed to load BPF programs: %s (run with -v for the verifier log)",
-			 strerror(-err));
-}
-
-static int set_pid_filter(struct sched_state *ss, const struct kp_opts *o)
-{
-	int fd = bpf_map__fd(ss->skel->maps.pid_filter);
-	__u8 one = 1;
-	size_t i;
-
-	for (i = 0; i < o->npids; i++)
-		if (bpf_map_update_elem(fd, &o->pids[i], &one, BPF_ANY))
-			return -errno;
-	return 0;
-}
-
 struct seed_ctx {
 	struct sched_state *ss;
 	const struct kp_opts *opts;
@@ -386,10 +361,11 @@ int kp_sched_start(const struct kp_probe_env *env, void **state,
 		err = open_load(ss, env, KP_ATTACH_CLASSIC, st);
 	}
 	if (err) {
-		load_error(err, st);
+		kp_tp_load_error(err, st);
 		goto err_free;
 	}
-	err = set_pid_filter(ss, env->opts);
+	err = kp_set_pid_filter(bpf_map__fd(ss->skel->maps.pid_filter),
+				 env->opts);
 	if (err) {
 		snprintf(st->reason, sizeof(st->reason),
 			 "failed to set the pid filter: %s", strerror(-err));

@@ -94,6 +94,17 @@ void kp_tp_load_error(int err, struct kp_probe_status *st)
 			 strerror(-err));
 }
 
+int kp_set_pid_filter(int fd, const struct kp_opts *o)
+{
+	__u8 one = 1;
+	size_t i;
+
+	for (i = 0; i < o->npids; i++)
+		if (bpf_map_update_elem(fd, &o->pids[i], &one, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
 bool kp_tp_attached(const struct kp_probe_status *st, const char *name)
 {
 	size_t i;
