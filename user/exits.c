@@ -243,8 +243,7 @@ int kp_exits_start(const struct kp_probe_env *env, void **state,
 	}
 	es->map_fd = bpf_map__fd(es->skel->maps.exits);
 	if (!attach_all(es, st)) {
-		snprintf(st->reason, sizeof(st->reason),
-			 "no program attached (see missing)");
+		kp_no_program_reason(st);
 		err = -ENOENT;
 		goto err_free;
 	}

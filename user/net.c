@@ -566,8 +566,7 @@ int kp_net_start(const struct kp_probe_env *env, void **state,
 		goto err_free;
 	}
 	if (!kp_tp_attach(ns->skel->obj, events, NEVENTS, ns->links, st)) {
-		snprintf(st->reason, sizeof(st->reason),
-			 "no program attached (see missing)");
+		kp_no_program_reason(st);
 		err = -ENOENT;
 		goto err_free;
 	}

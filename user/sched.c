@@ -374,8 +374,7 @@ int kp_sched_start(const struct kp_probe_env *env, void **state,
 	ss->stats_fd = bpf_map__fd(ss->skel->maps.stats);
 	ss->preempt_fd = bpf_map__fd(ss->skel->maps.preempt);
 	if (!attach_all(ss, st)) {
-		snprintf(st->reason, sizeof(st->reason),
-			 "no program attached (see missing)");
+		kp_no_program_reason(st);
 		err = -ENOENT;
 		goto err_free;
 	}

@@ -94,6 +94,22 @@ void kp_tp_load_error(int err, struct kp_probe_status *st)
 			 strerror(-err));
 }
 
+void kp_no_program_reason(struct kp_probe_status *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->nprogs; i++) {
+		if (st->progs[i].how || !st->progs[i].reason[0])
+			continue;
+		/* the first reason names the common cause (no tracefs, ...) */
+		snprintf(st->reason, sizeof(st->reason),
+			 "no program attached: %s: %.100s", st->progs[i].name,
+			 st->progs[i].reason);
+		return;
+	}
+	snprintf(st->reason, sizeof(st->reason), "no program attached");
+}
+
 int kp_set_pid_filter(int fd, const struct kp_opts *o)
 {
 	__u8 one = 1;

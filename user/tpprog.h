@@ -40,6 +40,8 @@ size_t kp_tp_attach(struct bpf_object *obj, const struct kp_tp_event *ev,
 		    struct kp_probe_status *st);
 /* A load error as a one-line reason in st->reason. */
 void kp_tp_load_error(int err, struct kp_probe_status *st);
+/* st->reason when no program attached: the first program's reason. */
+void kp_no_program_reason(struct kp_probe_status *st);
 /* Fill a probe's pid_filter map (fd) with the -p pids. 0 or -errno. */
 int kp_set_pid_filter(int fd, const struct kp_opts *o);
 /* Whether st's program for event name attached. */

@@ -28,4 +28,23 @@ for mode in tp_btf tracepoint; do
 		$(($(jq '[.vcpus[0].exits[]] | add' "$TMP/t-$mode.json") - 1)) \
 		"$(sum_vm "$out" "$pid" '([.userspace_time[]?.count] | add)')"
 done
+
+# without tracefs: the classic flavour cannot attach and says why in one
+# line (exit 3); BTF-typed tracepoints need no tracefs and keep working
+if umount /sys/kernel/tracing 2>/dev/null; then
+	trap 'mount -t tracefs nodev /sys/kernel/tracing; cleanup' EXIT
+	if ! mountpoint -q /sys/kernel/debug/tracing 2>/dev/null; then
+		"$KVMPROBE" --attach tracepoint --probes exits -c 1 -i 0.2 -f json \
+			>/dev/null 2>"$TMP/err"
+		check_eq "no tracefs, --attach tracepoint: exit 3" 3 $?
+		check_eq "no tracefs: the line says what to do" \
+			"kvmprobe: failed to attach any probe: exits: no program attached: kvm_exit: tracefs not mounted (mount -t tracefs nodev /sys/kernel/tracing)" \
+			"$(cat "$TMP/err")"
+		"$KVMPROBE" --probes exits -c 1 -i 0.2 -f json >"$TMP/auto.json" 2>/dev/null
+		check_eq "no tracefs, auto: runs on tp_btf" "0 tp_btf" \
+			"$? $(jq -r 'select(.type == "start") | .probes[0].programs.kvm_userspace_exit' "$TMP/auto.json")"
+	fi
+	mount -t tracefs nodev /sys/kernel/tracing
+	trap cleanup EXIT
+fi
 finish
