@@ -121,34 +121,6 @@ static void choose(struct exits_bpf *skel, const struct kp_probe_env *env,
 	}
 }
 
-static void attach_error(const struct exits_event *ev, bool btf, int err,
-			 char *why, size_t len)
-{
-	int tfs;
-
-	if (err == -EPERM) {
-		snprintf(why, len,
-			 "permission denied (run as root, or with CAP_BPF and CAP_PERFMON)");
-		return;
-	}
-	if (!btf) {
-		tfs = kp_ksupport_tracefs_event("kvm", ev->name);
-		if (tfs == -ENODEV) {
-			snprintf(why, len,
-				 "tracefs not mounted (mount -t tracefs nodev /sys/kernel/tracing)");
-			return;
-		}
-		if (tfs == -ENOENT) {
-			snprintf(why, len,
-				 "tracepoint kvm:%s not found (is the kvm module loaded?)",
-				 ev->name);
-			return;
-		}
-	}
-	snprintf(why, len, "failed to attach %s: %s", btf ? ev->btf_prog :
-		 ev->classic_prog, strerror(-err));
-}
-
 /* Attach each chosen program on its own: one failure leaves the rest. */
 static int attach_all(struct exits_state *es, struct kp_probe_status *st)
 {
@@ -166,8 +138,9 @@ static int attach_all(struct exits_state *es, struct kp_probe_status *st)
 		es->links[i] = bpf_program__attach(prog(es->skel, btf ?
 				ev->btf_prog : ev->classic_prog));
 		if (!es->links[i]) {
-			attach_error(ev, btf, -errno, ps->reason,
-				     sizeof(ps->reason));
+			kp_attach_error(-errno, btf ? NULL : "kvm", ev->name,
+					btf ? ev->btf_prog : ev->classic_prog,
+					ps->reason, sizeof(ps->reason));
 			ps->how = NULL;
 			continue;
 		}

@@ -138,34 +138,6 @@ static void choose(struct sched_bpf *skel, const struct kp_probe_env *env,
 	st->progs[SEED].name = "vcpu_seed";
 }
 
-static void attach_error(const struct sched_event *ev, bool btf, int err,
-			 char *why, size_t len)
-{
-	int tfs;
-
-	if (err == -EPERM) {
-		snprintf(why, len,
-			 "permission denied (run as root, or with CAP_BPF and CAP_PERFMON)");
-		return;
-	}
-	if (!btf && ev->category) {
-		tfs = kp_ksupport_tracefs_event(ev->category, ev->name);
-		if (tfs == -ENODEV) {
-			snprintf(why, len,
-				 "tracefs not mounted (mount -t tracefs nodev /sys/kernel/tracing)");
-			return;
-		}
-		if (tfs == -ENOENT) {
-			snprintf(why, len,
-				 "tracepoint %s:%s not found (is the kvm module loaded?)",
-				 ev->category, ev->name);
-			return;
-		}
-	}
-	snprintf(why, len, "failed to attach %s: %s",
-		 btf ? ev->btf_prog : ev->classic_prog, strerror(-err));
-}
-
 /* Attach each chosen program on its own: one failure leaves the rest. */
 static int attach_all(struct sched_state *ss, struct kp_probe_status *st)
 {
@@ -183,8 +155,9 @@ static int attach_all(struct sched_state *ss, struct kp_probe_status *st)
 		ss->links[i] = bpf_program__attach(prog(ss->skel, btf ?
 				ev->btf_prog : ev->classic_prog));
 		if (!ss->links[i]) {
-			attach_error(ev, btf, -errno, ps->reason,
-				     sizeof(ps->reason));
+			kp_attach_error(-errno, btf ? NULL : ev->category, ev->name,
+					btf ? ev->btf_prog : ev->classic_prog,
+					ps->reason, sizeof(ps->reason));
 			ps->how = NULL;
 			continue;
 		}

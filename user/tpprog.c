@@ -45,6 +45,37 @@ void kp_tp_choose(struct bpf_object *obj, const struct kp_tp_event *ev,
 	}
 }
 
+void kp_attach_error(int err, const char *category, const char *event,
+		     const char *prog, char *why, size_t len)
+{
+	int tfs;
+
+	if (err == -EPERM) {
+		snprintf(why, len,
+			 "permission denied (run as root, or with CAP_BPF and CAP_PERFMON)");
+		return;
+	}
+	if (category) { /* a classic tracepoint: tracefs tells what is wrong */
+		tfs = kp_ksupport_tracefs_event(category, event);
+		if (tfs == -ENODEV) {
+			snprintf(why, len,
+				 "tracefs not mounted (mount -t tracefs nodev /sys/kernel/tracing)");
+			return;
+		}
+		if (tfs == -ENOENT) {
+			snprintf(why, len,
+				 "tracepoint %s:%s not found (is the %s module loaded?)",
+				 category, event, category);
+			return;
+		}
+	} else if (err == -ENOENT) {
+		snprintf(why, len, "tracepoint %s not found in this kernel",
+			 event);
+		return;
+	}
+	snprintf(why, len, "failed to attach %s: %s", prog, strerror(-err));
+}
+
 size_t kp_tp_attach(struct bpf_object *obj, const struct kp_tp_event *ev,
 		    size_t n, struct bpf_link **links,
 		    struct kp_probe_status *st)
@@ -64,17 +95,8 @@ size_t kp_tp_attach(struct bpf_object *obj, const struct kp_tp_event *ev,
 			continue;
 		}
 		err = -errno;
-		if (err == -EPERM)
-			snprintf(ps->reason, sizeof(ps->reason),
-				 "permission denied (run as root, or with CAP_BPF and CAP_PERFMON)");
-		else if (err == -ENOENT)
-			snprintf(ps->reason, sizeof(ps->reason),
-				 "tracepoint %s not found in this kernel",
-				 ev[i].name);
-		else
-			snprintf(ps->reason, sizeof(ps->reason),
-				 "failed to attach %s: %s", ps->how,
-				 strerror(-err));
+		kp_attach_error(err, NULL, ev[i].name, ps->how, ps->reason,
+				sizeof(ps->reason));
 		ps->how = NULL;
 	}
 	return attached;

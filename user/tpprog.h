@@ -38,6 +38,13 @@ void kp_tp_choose(struct bpf_object *obj, const struct kp_tp_event *ev,
 size_t kp_tp_attach(struct bpf_object *obj, const struct kp_tp_event *ev,
 		    size_t n, struct bpf_link **links,
 		    struct kp_probe_status *st);
+/*
+ * Why program prog of event could not attach (err: -errno), as a one-line
+ * reason in why. category: the tracefs category of a classic tracepoint
+ * ("kvm"), whose absence tracefs can explain, or NULL.
+ */
+void kp_attach_error(int err, const char *category, const char *event,
+		     const char *prog, char *why, size_t len);
 /* A load error as a one-line reason in st->reason. */
 void kp_tp_load_error(int err, struct kp_probe_status *st);
 /* st->reason when no program attached: the first program's reason. */
