@@ -346,15 +346,13 @@ static int run(struct run *r)
 	return err ? err : emit_end(r);
 }
 
-/* Everything after the probes are attached: drop privileges, then start
- * the threads (they keep the capabilities they start with). */
+/* Everything after the probes are attached (and the /metrics socket
+ * bound): drop privileges, then start the threads (they keep the
+ * capabilities they start with). */
 static int start_service(struct run *r, char *msg, size_t len)
 {
 	int err;
 
-	err = kp_service_bind(&r->svc, r->opts, msg, len);
-	if (err)
-		return err;
 	err = kp_drop_privileges();
 	if (err)
 		fprintf(stderr, "kvmprobe: failed to drop privileges: %s (running with them)\n",
@@ -438,6 +436,11 @@ int main(int argc, char **argv)
 	}
 	/* disks get the guest's names (vda) from the resolver's topology */
 	kp_block_set_target_fn(kp_resolver_disk_target, r.resolver);
+	/* a busy port fails before anything attaches */
+	if (kp_service_bind(&r.svc, &opts, msg, sizeof(msg))) {
+		fprintf(stderr, "kvmprobe: %s\n", msg);
+		goto err_free;
+	}
 	if (start_probes(&r, ks)) {
 		report_no_probe(&r);
 		status = KP_EXIT_NOPROBE;
