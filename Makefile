@@ -38,8 +38,15 @@ IO_TOOLS := $(OUT)/blk-exerciser $(OUT)/tap-exerciser
 # pure modules: unit-tested without root or libbpf
 PURE := hist reasons cli metrics record snap procfs jsonutil vmproc domxml \
 	idtable schedcalc
-USER_SRCS := $(wildcard user/*.c)
+# user/: the door (main, cli) and five wings, lowest first: core,
+# identity, probes, sinks, service. A wing includes only wings below it
+# (tools/check-wings.sh, run by make test).
+WINGS := core identity probes sinks service
+USER_SRCS := $(wildcard user/*.c $(patsubst %,user/%/*.c,$(WINGS)))
+USER_HDRS := $(wildcard user/*.h $(patsubst %,user/%/*.h,$(WINGS)))
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
+# $(call obj,hist): the object of module hist, whichever wing it lives in
+obj = $(patsubst user/%.c,$(OUT)/user/%.o,$(filter user/$(1).c $(patsubst %,user/%/$(1).c,$(WINGS)),$(USER_SRCS)))
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
@@ -73,7 +80,7 @@ $(OUT)/kvm_exit_names.h: tools/gen-kvm-exit-names.sh | $(OUT)/.deps-build
 	@echo "  GEN     $@"
 	$(Q)tools/gen-kvm-exit-names.sh > $@
 
-$(OUT)/user/%.o: user/%.c user/*.h bpf/*.h $(SKELS) $(OUT)/kvm_exit_names.h
+$(OUT)/user/%.o: user/%.c $(USER_HDRS) bpf/*.h $(SKELS) $(OUT)/kvm_exit_names.h
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(KP_CFLAGS) -c $< -o $@
@@ -94,37 +101,37 @@ $(OUT)/%-exerciser: tools/%-exerciser.c | $(OUT)/.deps-build
 # Unit tests: one cmocka binary per pure module, linking only that module.
 # the objects a test links are prerequisites too: no stale links
 .SECONDEXPANSION:
-$(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/user/%.o \
+$(OUT)/tests/test_%: tests/unit/test_%.c $$(call obj,$$*) \
 		$$(filter %.o,$$(TEST_LIBS_$$*)) $(OUT)/.deps-build
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(KP_CFLAGS) -Wno-unused-parameter -o $@ $< $(OUT)/user/$*.o \
+	$(Q)$(CC) $(KP_CFLAGS) -Wno-unused-parameter -o $@ $< $(call obj,$*) \
 		$(TEST_LIBS_$*) -lcmocka
 
-TEST_LIBS_jsonutil := $(OUT)/user/hist.o -ljson-c -lm
-TEST_LIBS_record := $(OUT)/user/hist.o $(OUT)/user/metrics.o
+TEST_LIBS_jsonutil := $(call obj,hist) -ljson-c -lm
+TEST_LIBS_record := $(call obj,hist) $(call obj,metrics)
 TEST_LIBS_hist := -lm
 TEST_LIBS_dropreason := -lbpf -lelf -lz
-TEST_LIBS_netdev := $(OUT)/user/vmproc.o
-TEST_LIBS_sink_dev := $(OUT)/user/record.o $(OUT)/user/metrics.o \
-	$(OUT)/user/hist.o $(OUT)/user/jsonutil.o -ljson-c -lm
-TEST_LIBS_config := $(OUT)/user/cli.o $(OUT)/user/alert.o $(OUT)/user/metrics.o \
-	$(OUT)/user/record.o $(OUT)/user/hist.o -linih -lm
-TEST_LIBS_alert := $(OUT)/user/record.o $(OUT)/user/metrics.o \
-	$(OUT)/user/hist.o -lm
+TEST_LIBS_netdev := $(call obj,vmproc)
+TEST_LIBS_sink_dev := $(call obj,record) $(call obj,metrics) \
+	$(call obj,hist) $(call obj,jsonutil) -ljson-c -lm
+TEST_LIBS_config := $(call obj,cli) $(call obj,alert) $(call obj,metrics) \
+	$(call obj,record) $(call obj,hist) -linih -lm
+TEST_LIBS_alert := $(call obj,record) $(call obj,metrics) \
+	$(call obj,hist) -lm
 TEST_LIBS_domxml := -lxml2
 
 # kp-iddump: prints the resolver's identity table (tests/integration)
-IDDUMP_OBJS := $(patsubst %,$(OUT)/user/%.o,resolve idtable vmproc virt \
-	domxml procfs record metrics hist jsonutil)
+IDDUMP_OBJS := $(foreach m,resolve idtable vmproc virt domxml procfs record \
+	metrics hist jsonutil,$(call obj,$(m)))
 $(OUT)/tests/kp-iddump: tests/tools/kp_iddump.c $(IDDUMP_OBJS)
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(KP_CFLAGS) -o $@ $^ -ljson-c -lm $(VIRT_LIBS)
-TEST_LIBS_prom := $(OUT)/user/record.o $(OUT)/user/metrics.o $(OUT)/user/hist.o -lm
+TEST_LIBS_prom := $(call obj,record) $(call obj,metrics) $(call obj,hist) -lm
 TEST_LIBS_outq := -lpthread
-TEST_LIBS_http := $(OUT)/user/cli.o -lmicrohttpd
-$(OUT)/user/domxml.o: KP_CFLAGS += $(XML_CFLAGS)
+TEST_LIBS_http := $(call obj,cli) -lmicrohttpd
+$(call obj,domxml): KP_CFLAGS += $(XML_CFLAGS)
 
 test: all $(UNIT_TESTS) $(OUT)/tests/kp-iddump
 	$(Q)tools/deps.sh test
@@ -149,7 +156,7 @@ bench: all
 	$(Q)tools/bench/run.sh
 
 format:
-	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h
+	clang-format -i bpf/*.c bpf/*.h $(USER_SRCS) $(USER_HDRS)
 
 clean:
 	rm -rf $(OUT)/*.o $(OUT)/*.skel.h $(OUT)/user $(OUT)/tests \

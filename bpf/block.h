@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Structs shared between block.bpf.c and user/block.c. */
+/* Structs shared between block.bpf.c and user/probes/block.c. */
 #ifndef KP_BLOCK_H
 #define KP_BLOCK_H
 

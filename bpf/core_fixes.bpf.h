@@ -47,7 +47,7 @@ struct vcpu_vmx___kp {
 /*
  * The exit reason of the exit being traced, from the raw tracepoint's vcpu.
  * Returns -1 when this kernel's BTF lacks the vendor struct (the loader only
- * picks tp_btf for kvm_exit when one exists, see user/exits.c).
+ * picks tp_btf for kvm_exit when one exists, see user/probes/exits.c).
  */
 static __always_inline __s64 kp_exit_reason(void *vcpu, __u32 isa)
 {

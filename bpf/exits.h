@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Structs shared between exits.bpf.c and user/exits.c. */
+/* Structs shared between exits.bpf.c and user/probes/exits.c. */
 #ifndef KP_EXITS_H
 #define KP_EXITS_H
 

@@ -2,7 +2,7 @@
 /*
  * net: drops by reason and the host -> guest delivery latency of tap
  * devices. Packet and byte counts come from the taps' own counters, which
- * the tun driver keeps anyway (user/net.c): counting here would put map
+ * the tun driver keeps anyway (user/probes/net.c): counting here would put map
  * updates on every packet. Only interfaces the loader marks in watch[] (tap
  * devices, in the loader's network namespace) are looked at; every other
  * packet costs two loads and a test.

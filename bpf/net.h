@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Structs shared between net.bpf.c and user/net.c. */
+/* Structs shared between net.bpf.c and user/probes/net.c. */
 #ifndef KP_NET_H
 #define KP_NET_H
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Structs shared between sched.bpf.c and user/sched.c. */
+/* Structs shared between sched.bpf.c and user/probes/sched.c. */
 #ifndef KP_SCHED_H
 #define KP_SCHED_H
 
@@ -12,7 +12,7 @@
  * first and the stamps of what is in progress after them: the BPF side
  * clears a stamp before it adds the finished span to its counter, and
  * userspace reads the counters before the stamps, so a read never counts a
- * span twice (see kp_sched_flatten() in user/schedcalc.c).
+ * span twice (see kp_sched_flatten() in user/core/schedcalc.c).
  */
 struct sched_stats {
 	struct kp_hist delay;  /* completed waits: runnable until running */

@@ -37,6 +37,7 @@ run_one() {
 }
 
 if [ "$what" = unit ] || [ "$what" = all ]; then
+	run_one "check/wings" tools/check-wings.sh
 	for t in build/tests/test_*; do
 		[ -x "$t" ] || continue
 		run_one "unit/$(basename "$t")" "$t"

@@ -14,15 +14,15 @@
 #include <string.h>
 #include <time.h>
 #include <bpf/libbpf.h>
-#include "user/block.h"
-#include "user/cli.h"
-#include "user/outq.h"
-#include "user/privs.h"
-#include "user/service.h"
-#include "user/metrics.h"
-#include "user/probe.h"
-#include "user/resolve.h"
-#include "user/sink.h"
+#include "user/probes/block.h"
+#include "user/core/cli.h"
+#include "user/service/outq.h"
+#include "user/service/privs.h"
+#include "user/service/service.h"
+#include "user/core/metrics.h"
+#include "user/probes/probe.h"
+#include "user/identity/resolve.h"
+#include "user/sinks/sink.h"
 
 #ifndef KP_VERSION
 #define KP_VERSION "0.0.0"

@@ -31,7 +31,7 @@ if command -v systemd-analyze >/dev/null; then
 		ok "systemd-analyze verify accepts the unit" ||
 		echo "# systemd-analyze: $(head -3 "$TMP/sa")"
 fi
-grep -q 'kp_kept' "$TOP/user/privs.c" && for cap in CAP_BPF CAP_PERFMON CAP_SYS_PTRACE CAP_DAC_READ_SEARCH; do
+grep -q 'kp_kept' "$TOP/user/service/privs.c" && for cap in CAP_BPF CAP_PERFMON CAP_SYS_PTRACE CAP_DAC_READ_SEARCH; do
 	grep -q "CapabilityBoundingSet=.*$cap" "$S/kvmprobe.service" &&
 		ok "the unit's bounding set keeps $cap" || not_ok "the unit drops $cap"
 done

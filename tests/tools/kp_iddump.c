@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "user/jsonutil.h"
-#include "user/resolve.h"
+#include "user/core/jsonutil.h"
+#include "user/identity/resolve.h"
 
 static const char *const mem_names[KP_MEM__COUNT] = {
 	"balloon_current", "balloon_max", "rss", "swap_in", "swap_out",

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for user/alert.c: the pending -> firing -> resolved state
+ * Unit tests for user/core/alert.c: the pending -> firing -> resolved state
  * machine, the values rules derive from an interval's samples, and the
  * evaluation of rules over a sequence of intervals with a fake clock.
  * Metrics are looked up by JSON key: the registry grows concurrently.
@@ -15,10 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "user/alert.h"
-#include "user/hist.h"
-#include "user/metrics.h"
-#include "user/record.h"
+#include "user/core/alert.h"
+#include "user/core/hist.h"
+#include "user/core/metrics.h"
+#include "user/core/record.h"
 
 #define UUID_WEB "8a5c9a2e-0000-4000-8000-000000000001"
 #define UUID_DB "8a5c9a2e-0000-4000-8000-000000000002"
@@ -483,7 +483,7 @@ static void alert_value__pct_of_run_delay__is_ready_percent(void **state)
 /*
  * 50 values of 1000 ns (slot 10: 512..1024 ns) and 50 of 100000 ns
  * (slot 17: 65536..131072 ns), interpolated linearly inside the slot as
- * user/hist.c documents: p50 at rank 50 is the top of slot 10, 1024 ns;
+ * user/core/hist.c documents: p50 at rank 50 is the top of slot 10, 1024 ns;
  * p99 at rank 99 is 49/50 into slot 17, 65536 + 65536 * 49 / 50 ns.
  */
 static void alert_value__percentiles_and_mean_of_histogram__in_microseconds(void **state)

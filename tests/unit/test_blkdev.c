@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for user/blkdev.c: request operation names, the kernel's
+ * Unit tests for user/probes/blkdev.c: request operation names, the kernel's
  * dev_t and device names from a fake /sys (tests/fixtures/sys).
  */
 #include <stdarg.h>
@@ -13,7 +13,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <unistd.h>
-#include "user/blkdev.h"
+#include "user/probes/blkdev.h"
 
 #define FIXTURE_REL "tests/fixtures/sys"
 

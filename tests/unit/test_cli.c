@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests for user/cli.c: option parsing into struct kp_opts. */
+/* Unit tests for user/core/cli.c: option parsing into struct kp_opts. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include "user/cli.h"
+#include "user/core/cli.h"
 
 static const char *const probe_names[] = { "exits", "halt", "mmio" };
 #define NPROBES 3

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for user/config.c: the service configuration file ([kvmprobe]
+ * Unit tests for user/service/config.c: the service configuration file ([kvmprobe]
  * options, [alerts], [alert NAME] rules). Every error path must name
  * "file:line: what"; fixtures are in tests/fixtures/config/ (paths are
  * relative to the repository root, where tests/run.sh runs the tests).
@@ -15,10 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "user/alert.h"
-#include "user/cli.h"
-#include "user/config.h"
-#include "user/metrics.h"
+#include "user/core/alert.h"
+#include "user/core/cli.h"
+#include "user/service/config.h"
+#include "user/core/metrics.h"
 
 #define FIXTURES "tests/fixtures/config/"
 

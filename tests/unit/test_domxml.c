@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests for user/domxml.c: libvirt domain XML samples (tests/fixtures/domxml). */
+/* Unit tests for user/identity/domxml.c: libvirt domain XML samples (tests/fixtures/domxml). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "user/domxml.h"
+#include "user/identity/domxml.h"
 
 #define FIXTURE_REL "tests/fixtures/domxml"
 

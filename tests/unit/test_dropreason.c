@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for user/dropreason.c: drop reason names from BTF. The BTF
+ * Unit tests for user/probes/dropreason.c: drop reason names from BTF. The BTF
  * fixtures are built in memory with libbpf's BTF writer, shaped like the
  * kernel's enum skb_drop_reason of different versions.
  */
@@ -12,7 +12,7 @@
 #include <errno.h>
 #include <string.h>
 #include <bpf/btf.h>
-#include "user/dropreason.h"
+#include "user/probes/dropreason.h"
 
 static struct btf *kernel_like_btf(void)
 {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests for user/hist.c, and its agreement with bpf/kp_helpers.bpf.h. */
+/* Unit tests for user/core/hist.c, and its agreement with bpf/kp_helpers.bpf.h. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,7 +26,7 @@
 #undef kp_hist_slot
 #undef kp_hist_add
 
-#include "user/hist.h"
+#include "user/core/hist.h"
 
 #define LAST_SLOT (KP_HIST_SLOTS - 1)
 
@@ -335,7 +335,7 @@ static void hist_percentile__is_monotonic_in_p(void **state)
 	}
 }
 
-/* bpf/kp_helpers.bpf.h must bucket exactly like user/hist.c. */
+/* bpf/kp_helpers.bpf.h must bucket exactly like user/core/hist.c. */
 static void bpf_hist_slot__powers_of_two_and_neighbours__match_user(void **state)
 {
 	uint64_t p, v[3];

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for user/http.c: the /metrics endpoint on loopback, fetched
+ * Unit tests for user/service/http.c: the /metrics endpoint on loopback, fetched
  * with raw HTTP/1.0 requests over a socket (no client library between the
  * test and the bytes). kp_parse_listen takes ports 1..65535 only, so a free
  * port is found by binding port 0 first.
@@ -23,7 +23,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
-#include "user/http.h"
+#include "user/service/http.h"
 
 #define BODY "# HELP kvmprobe_intervals_total Intervals.\n" \
 	     "# TYPE kvmprobe_intervals_total counter\n"    \

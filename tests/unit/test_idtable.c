@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests for user/idtable.c: lookups, PID reuse, filters, topology. */
+/* Unit tests for user/identity/idtable.c: lookups, PID reuse, filters, topology. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 #include <string.h>
-#include "user/idtable.h"
+#include "user/identity/idtable.h"
 
 #define UUID_A "c0ba2922-ce9c-468a-82e4-113eaae6c9fa"
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests for user/jsonutil.c: strings, histograms, timestamps. */
+/* Unit tests for user/core/jsonutil.c: strings, histograms, timestamps. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "user/hist.h"
-#include "user/jsonutil.h"
+#include "user/core/hist.h"
+#include "user/core/jsonutil.h"
 
 #define FFFD "\xef\xbf\xbd"
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests for user/metrics.c: the metric registry's naming contract. */
+/* Unit tests for user/core/metrics.c: the metric registry's naming contract. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -7,7 +7,7 @@
 #include <cmocka.h>
 #include <stdbool.h>
 #include <string.h>
-#include "user/metrics.h"
+#include "user/core/metrics.h"
 
 static bool ends_with(const char *s, const char *suffix)
 {

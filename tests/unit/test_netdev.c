@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for user/netdev.c: tap devices from a fake /sys
+ * Unit tests for user/probes/netdev.c: tap devices from a fake /sys
  * (tests/fixtures/sys/class/net) and who holds them, from the fake /proc
  * (tests/fixtures/proc: process 6100 holds kptap0 twice and vnet7).
  */
@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include "user/netdev.h"
+#include "user/probes/netdev.h"
 
 #define FIXTURE_REL "tests/fixtures"
 

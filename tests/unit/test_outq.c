@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for user/outq.c: the bounded output queue and its writer
+ * Unit tests for user/service/outq.c: the bounded output queue and its writer
  * thread. Outputs are files and FIFOs in a mkdtemp directory; a FIFO whose
  * reader does not read is the stuck sink (its pipe buffer is made one page
  * so a record larger than that blocks the writer), a FIFO whose reader is
@@ -26,7 +26,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "user/outq.h"
+#include "user/service/outq.h"
 
 #define PUSH_MAX_MS 50.0
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests for user/procfs.c, against the fake /proc in tests/fixtures. */
+/* Unit tests for user/identity/procfs.c, against the fake /proc in tests/fixtures. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include "user/procfs.h"
+#include "user/identity/procfs.h"
 
 #define FIXTURE_REL "tests/fixtures/proc"
 

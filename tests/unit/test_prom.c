@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for user/prom.c: the Prometheus store. Intervals of deltas are
- * built with user/record.c as the probes build them, added to a store, and
+ * Unit tests for user/sinks/prom.c: the Prometheus store. Intervals of deltas are
+ * built with user/core/record.c as the probes build them, added to a store, and
  * the rendered text is parsed back by a strict parser of the text
  * exposition format (every render of every test goes through it), so the
  * tests assert on series and values, not on byte layout. Metrics are looked
@@ -21,10 +21,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "user/hist.h"
-#include "user/metrics.h"
-#include "user/prom.h"
-#include "user/record.h"
+#include "user/core/hist.h"
+#include "user/core/metrics.h"
+#include "user/sinks/prom.h"
+#include "user/core/record.h"
 
 #define UUID_WEB "8a5c9a2e-0000-4000-8000-000000000001"
 #define UUID_DB "8a5c9a2e-0000-4000-8000-000000000002"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests for user/reasons.c: exit reason names as the kernel prints them. */
+/* Unit tests for user/core/reasons.c: exit reason names as the kernel prints them. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 #include <linux/types.h>
 #include "bpf/exits.h"
-#include "user/reasons.h"
-#include "user/record.h" /* KP_LABEL_MAX: names become sample labels */
+#include "user/core/reasons.h"
+#include "user/core/record.h" /* KP_LABEL_MAX: names become sample labels */
 
 static char buf[KP_REASON_NAME_MAX];
 

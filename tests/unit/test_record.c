@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests for user/record.c: per-interval VM and vCPU records. */
+/* Unit tests for user/core/record.c: per-interval VM and vCPU records. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "user/hist.h"
-#include "user/record.h"
+#include "user/core/hist.h"
+#include "user/core/record.h"
 
 static struct kp_interval iv;
 

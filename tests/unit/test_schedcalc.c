@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests for user/schedcalc.c: the sched probe's arithmetic. */
+/* Unit tests for user/core/schedcalc.c: the sched probe's arithmetic. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 #include <string.h>
-#include "user/schedcalc.h"
+#include "user/core/schedcalc.h"
 
 static void flatten__nothing_in_progress__copies_the_counters(void **state)
 {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for user/sink_dev.c: disk and iface samples laid out as the
+ * Unit tests for user/sinks/sink_dev.c: disk and iface samples laid out as the
  * "disks" and "interfaces" arrays of docs/output.md.
  */
 #include <stdarg.h>
@@ -11,10 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "user/hist.h"
-#include "user/jsonutil.h"
-#include "user/record.h"
-#include "user/sink_dev.h"
+#include "user/core/hist.h"
+#include "user/core/jsonutil.h"
+#include "user/core/record.h"
+#include "user/sinks/sink_dev.h"
 
 static struct kp_interval iv;
 

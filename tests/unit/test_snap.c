@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests for user/snap.c: map snapshots and their per-key deltas. */
+/* Unit tests for user/core/snap.c: map snapshots and their per-key deltas. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -7,7 +7,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <string.h>
-#include "user/snap.h"
+#include "user/core/snap.h"
 
 /* A small key like exits_key: the byte order of memcmp is the sort order. */
 struct key {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for user/vmproc.c: QEMU's arguments, libvirt's cgroups, stat
+ * Unit tests for user/identity/vmproc.c: QEMU's arguments, libvirt's cgroups, stat
  * start times, tap fds and thread roles, against tests/fixtures/proc and
  * tests/fixtures/run (a fake /run/libvirt/qemu).
  */
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "user/vmproc.h"
+#include "user/identity/vmproc.h"
 
 #define FIXTURE_REL "tests/fixtures"
 

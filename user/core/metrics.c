@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stddef.h>
+#include <string.h>
+#include "user/core/metrics.h"
+
+static const struct kp_metric_desc metrics[KP_M__COUNT] = {
+	[KP_M_EXITS] = {
+		.json = "exits",
+		.prom = "kvmprobe_vm_exits_total",
+		.label = "reason",
+		.probe = "exits",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_VCPU,
+		.unit = KP_UNIT_EVENTS,
+		.help = "Guest exits (kvm:kvm_exit) by exit reason.",
+	},
+	[KP_M_EXIT_TIME] = {
+		.json = "exit_time",
+		.prom = "kvmprobe_exit_handling_seconds",
+		.label = "reason",
+		.probe = "exits",
+		.type = KP_HISTOGRAM,
+		.scope = KP_SCOPE_VM,
+		.unit = KP_UNIT_NS,
+		.help = "In-kernel handling time of guest exits, from kvm_exit "
+			"to the next kvm_entry or the return to userspace.",
+	},
+	[KP_M_UEXITS] = {
+		.json = "userspace_exits",
+		.prom = "kvmprobe_userspace_exits_total",
+		.label = "reason",
+		.probe = "exits",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_VCPU,
+		.unit = KP_UNIT_EVENTS,
+		.help = "Returns of KVM_RUN to the VMM by KVM_EXIT_* reason.",
+	},
+	[KP_M_UEXIT_TIME] = {
+		.json = "userspace_time",
+		.prom = "kvmprobe_userspace_exit_handling_seconds",
+		.label = "reason",
+		.probe = "exits",
+		.type = KP_HISTOGRAM,
+		.scope = KP_SCOPE_VM,
+		.unit = KP_UNIT_NS,
+		.help = "Time the VMM took to handle an exit to userspace, from "
+			"kvm_userspace_exit to the thread's next KVM_RUN.",
+	},
+	[KP_M_HALT_TIME] = {
+		.json = "halt",
+		.prom = "kvmprobe_halt_seconds",
+		.label = "kind",
+		.probe = "exits",
+		.type = KP_HISTOGRAM,
+		.scope = KP_SCOPE_VM,
+		.unit = KP_UNIT_NS,
+		.help = "Time vCPUs spent halted (kvm:kvm_vcpu_wakeup), by "
+			"wake-up found while polling (poll) or after sleeping "
+			"(wait).",
+	},
+	[KP_M_RUN_DELAY] = {
+		.json = "run_delay",
+		.prom = "kvmprobe_vcpu_run_delay_seconds",
+		.probe = "sched",
+		.type = KP_HISTOGRAM,
+		.scope = KP_SCOPE_VCPU,
+		.unit = KP_UNIT_NS,
+		.show = KP_SHOW_DELAY,
+		.help = "Run delay (CPU ready, esxtop %RDY, steal time in the "
+			"guest): time a vCPU thread was runnable but not "
+			"running, from its wake-up or preemption until it ran. "
+			"The histogram holds the waits that ended; the total "
+			"also counts the wait in progress.",
+	},
+	[KP_M_CPU_TIME] = {
+		.json = "cpu_pct",
+		.prom = "kvmprobe_vcpu_cpu_seconds_total",
+		.probe = "sched",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_VCPU,
+		.unit = KP_UNIT_NS,
+		.show = KP_SHOW_PCT,
+		.help = "On-CPU time of a vCPU thread (guest time and the "
+			"host's work in that thread), in records as a "
+			"percentage of the interval.",
+	},
+	[KP_M_PREEMPTIONS] = {
+		.json = "preemptions",
+		.prom = "kvmprobe_vcpu_preemptions_total",
+		.probe = "sched",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_VCPU,
+		.unit = KP_UNIT_EVENTS,
+		.show = KP_SHOW_COUNT,
+		.help = "Involuntary context switches: the vCPU thread was "
+			"switched out while still runnable.",
+	},
+	[KP_M_PREEMPTED_BY] = {
+		.json = "preempted_by",
+		.prom = "kvmprobe_vcpu_preempted_by_seconds_total",
+		.label = "tid",
+		.probe = "sched",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_VCPU,
+		.unit = KP_UNIT_NS,
+		.show = KP_SHOW_TOP,
+		.help = "Noisy neighbours: time other threads ran on the CPU a "
+			"vCPU was waiting for, per thread; the 5 that took "
+			"most.",
+	},
+	[KP_M_MEM_BALLOON_CURRENT] = {
+		.json = "memory.balloon_current_kib",
+		.prom = "kvmprobe_vm_balloon_current_bytes",
+		.probe = "libvirt",
+		.type = KP_GAUGE,
+		.scope = KP_SCOPE_VM,
+		.unit = KP_UNIT_KIB,
+		.show = KP_SHOW_COUNT,
+		.help = "Memory the guest has now (libvirt balloon.current).",
+	},
+	[KP_M_MEM_BALLOON_MAX] = {
+		.json = "memory.balloon_max_kib",
+		.prom = "kvmprobe_vm_balloon_maximum_bytes",
+		.probe = "libvirt",
+		.type = KP_GAUGE,
+		.scope = KP_SCOPE_VM,
+		.unit = KP_UNIT_KIB,
+		.show = KP_SHOW_COUNT,
+		.help = "Memory the guest can have at most (libvirt "
+			"balloon.maximum).",
+	},
+	[KP_M_MEM_RSS] = {
+		.json = "memory.rss_kib",
+		.prom = "kvmprobe_vm_rss_bytes",
+		.probe = "libvirt",
+		.type = KP_GAUGE,
+		.scope = KP_SCOPE_VM,
+		.unit = KP_UNIT_KIB,
+		.show = KP_SHOW_COUNT,
+		.help = "Resident set size of the VMM process on the host "
+			"(libvirt balloon.rss).",
+	},
+	[KP_M_MEM_SWAP_IN] = {
+		.json = "memory.swap_in_kib",
+		.prom = "kvmprobe_vm_guest_swap_in_bytes",
+		.probe = "libvirt",
+		.type = KP_GAUGE,
+		.scope = KP_SCOPE_VM,
+		.unit = KP_UNIT_KIB,
+		.show = KP_SHOW_COUNT,
+		.help = "Memory the guest swapped in since it booted, as its "
+			"balloon driver reports (libvirt balloon.swap_in).",
+	},
+	[KP_M_MEM_SWAP_OUT] = {
+		.json = "memory.swap_out_kib",
+		.prom = "kvmprobe_vm_guest_swap_out_bytes",
+		.probe = "libvirt",
+		.type = KP_GAUGE,
+		.scope = KP_SCOPE_VM,
+		.unit = KP_UNIT_KIB,
+		.show = KP_SHOW_COUNT,
+		.help = "Memory the guest swapped out since it booted, as its "
+			"balloon driver reports (libvirt balloon.swap_out).",
+	},
+	[KP_M_MEM_MAJOR_FAULTS] = {
+		.json = "memory.major_faults",
+		.prom = "kvmprobe_vm_guest_major_faults",
+		.probe = "libvirt",
+		.type = KP_GAUGE,
+		.scope = KP_SCOPE_VM,
+		.unit = KP_UNIT_EVENTS,
+		.show = KP_SHOW_COUNT,
+		.help = "Major page faults in the guest since it booted, as "
+			"its balloon driver reports (libvirt "
+			"balloon.major_fault).",
+	},
+	[KP_M_DISK_IOS] = {
+		.json = "disks.ios",
+		.prom = "kvmprobe_disk_requests_total",
+		.label = "op",
+		.probe = "block",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_DISK,
+		.unit = KP_UNIT_EVENTS,
+		.show = KP_SHOW_NEST,
+		.help = "Block requests completed, by the process that "
+			"submitted them, device and operation (read, write, "
+			"flush, discard, other); I/O of kernel threads "
+			"(writeback) is the host's.",
+	},
+	[KP_M_DISK_BYTES] = {
+		.json = "disks.bytes",
+		.prom = "kvmprobe_disk_bytes_total",
+		.label = "op",
+		.probe = "block",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_DISK,
+		.unit = KP_UNIT_BYTES,
+		.show = KP_SHOW_NEST,
+		.help = "Bytes of the completed block requests, as issued.",
+	},
+	[KP_M_DISK_QUEUE] = {
+		.json = "disks.queue_hist",
+		.prom = "kvmprobe_disk_queue_seconds",
+		.label = "op",
+		.probe = "block",
+		.type = KP_HISTOGRAM,
+		.scope = KP_SCOPE_DISK,
+		.unit = KP_UNIT_NS,
+		.show = KP_SHOW_NEST,
+		.help = "Queue time of block requests: from insertion into the "
+			"I/O scheduler or dispatch queue to issue to the "
+			"driver; 0 for requests issued directly (the host "
+			"side of esxtop's KAVG).",
+	},
+	[KP_M_DISK_DEVICE] = {
+		.json = "disks.device_hist",
+		.prom = "kvmprobe_disk_device_seconds",
+		.label = "op",
+		.probe = "block",
+		.type = KP_HISTOGRAM,
+		.scope = KP_SCOPE_DISK,
+		.unit = KP_UNIT_NS,
+		.show = KP_SHOW_NEST,
+		.help = "Device time of block requests: from issue to the "
+			"driver to completion (esxtop's DAVG).",
+	},
+	[KP_M_DISK_LATENCY] = {
+		.json = "disks.latency_hist",
+		.prom = "kvmprobe_disk_latency_seconds",
+		.label = "op",
+		.probe = "block",
+		.type = KP_HISTOGRAM,
+		.scope = KP_SCOPE_DISK,
+		.unit = KP_UNIT_NS,
+		.show = KP_SHOW_NEST,
+		.pct = "",
+		.help = "Total time of block requests, queue time plus device "
+			"time; its percentiles are the op's p50_us and p99_us.",
+	},
+	[KP_M_DISK_TARGET] = {
+		.json = "disks.target",
+		.prom = "kvmprobe_disk_info",
+		.label = "target",
+		.probe = "block",
+		.type = KP_GAUGE,
+		.scope = KP_SCOPE_DISK,
+		.unit = KP_UNIT_EVENTS,
+		.show = KP_SHOW_INFO,
+		.help = "The guest's name of the disk (libvirt's target, vda) "
+			"when the resolver knows the VM's disk topology, else "
+			"null.",
+	},
+	[KP_M_IF_PACKETS] = {
+		.json = "interfaces.packets",
+		.prom = "kvmprobe_iface_packets_total",
+		.label = "direction",
+		.probe = "net",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_IFACE,
+		.unit = KP_UNIT_EVENTS,
+		.show = KP_SHOW_NEST,
+		.help = "Packets of a VM's tap device from the VM's point of "
+			"view, from the tap's own counters: rx delivered to the "
+			"VM (taken by its vhost or QEMU side), tx sent by the "
+			"VM.",
+	},
+	[KP_M_IF_BYTES] = {
+		.json = "interfaces.bytes",
+		.prom = "kvmprobe_iface_bytes_total",
+		.label = "direction",
+		.probe = "net",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_IFACE,
+		.unit = KP_UNIT_BYTES,
+		.show = KP_SHOW_NEST,
+		.help = "Bytes of those packets, link-layer header included.",
+	},
+	[KP_M_IF_DROPS] = {
+		.json = "interfaces.drops",
+		.prom = "kvmprobe_iface_drops_total",
+		.label = "reason",
+		.probe = "net",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_IFACE,
+		.unit = KP_UNIT_EVENTS,
+		.help = "Packets dropped while the tap was their device, by "
+			"the kernel's drop reason (skb:kfree_skb; enum "
+			"skb_drop_reason without SKB_DROP_REASON_).",
+	},
+	[KP_M_IF_DELIVERY] = {
+		.json = "interfaces.delivery_hist",
+		.prom = "kvmprobe_iface_delivery_seconds",
+		.probe = "net",
+		.type = KP_HISTOGRAM,
+		.scope = KP_SCOPE_IFACE,
+		.unit = KP_UNIT_NS,
+		.pct = "delivery_",
+		.help = "Host to guest delivery latency: from the host handing "
+			"a packet to the tap until the VM's vhost or QEMU side "
+			"took it, for a sample of the packets (docs/output.md). "
+			"Long tails mean a starved vhost thread.",
+	},
+};
+
+const struct kp_metric_desc *kp_metric(enum kp_metric_id id)
+{
+	if ((unsigned int)id >= KP_M__COUNT)
+		return NULL;
+	return &metrics[id];
+}
+
+const char *kp_mtype_name(enum kp_mtype t)
+{
+	static const char *const names[] = { "counter", "gauge", "histogram" };
+
+	return (unsigned int)t < 3 ? names[t] : "?";
+}
+
+const char *kp_scope_name(enum kp_scope s)
+{
+	static const char *const names[] = { "host", "vm", "vcpu", "disk",
+					      "iface" };
+
+	return (unsigned int)s < 5 ? names[s] : "?";
+}
+
+const char *kp_unit_name(enum kp_unit u)
+{
+	static const char *const names[] = { "events", "nanoseconds",
+					      "kibibytes", "bytes" };
+
+	return (unsigned int)u < 4 ? names[u] : "?";
+}
+
+int kp_metric_by_json(const char *json)
+{
+	int id;
+
+	for (id = 0; id < KP_M__COUNT; id++)
+		if (!strcmp(metrics[id].json, json))
+			return id;
+	return -1;
+}

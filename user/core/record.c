@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "user/core/hist.h"
+#include "user/core/record.h"
+
+static int grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	size_t ncap;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 8;
+	p = realloc(*v, ncap * size);
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	*cap = ncap;
+	return 0;
+}
+
+/* The sample (metric, dev, label) of s, added when absent. */
+static struct kp_sample *sample_get_dev(struct kp_sample_set *s,
+					enum kp_metric_id metric,
+					const char *dev, const char *label)
+{
+	struct kp_sample *p;
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].metric == metric &&
+		    !strncmp(s->v[i].label, label, KP_LABEL_MAX - 1) &&
+		    !strncmp(s->v[i].dev, dev, KP_LABEL_MAX - 1))
+			return &s->v[i];
+	if (grow((void **)&s->v, &s->cap, s->n, sizeof(*s->v)))
+		return NULL;
+	p = &s->v[s->n];
+	memset(p, 0, sizeof(*p));
+	p->metric = metric;
+	strncpy(p->dev, dev, KP_LABEL_MAX - 1);
+	strncpy(p->label, label, KP_LABEL_MAX - 1);
+	if (kp_metric(metric)->type == KP_HISTOGRAM) {
+		p->hist = calloc(1, sizeof(*p->hist));
+		if (!p->hist)
+			return NULL;
+	}
+	if (kp_metric(metric)->show == KP_SHOW_TOP) {
+		p->peer = calloc(1, sizeof(*p->peer));
+		if (!p->peer) {
+			free(p->hist);
+			return NULL;
+		}
+	}
+	s->n++;
+	return p;
+}
+
+static struct kp_sample *sample_get(struct kp_sample_set *s,
+				    enum kp_metric_id metric,
+				    const char *label)
+{
+	return sample_get_dev(s, metric, "", label);
+}
+
+static int sample_add(struct kp_sample_set *s, enum kp_metric_id metric,
+		      const char *label, uint64_t value,
+		      const struct kp_hist *hist, const struct kp_peer *peer)
+{
+	struct kp_sample *p = sample_get(s, metric, label);
+
+	if (!p)
+		return -ENOMEM;
+	p->value += value;
+	if (p->hist && hist)
+		kp_hist_merge(p->hist, hist);
+	if (p->peer && peer)
+		*p->peer = *peer;
+	return 0;
+}
+
+static void samples_free(struct kp_sample_set *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		free(s->v[i].hist);
+		free(s->v[i].peer);
+	}
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+static struct kp_vm_rec *vm_get(struct kp_interval *iv, uint32_t pid)
+{
+	struct kp_vm_rec *vm;
+	size_t i;
+
+	/* probes add in key order: the last VM is the likely hit */
+	for (i = iv->nvms; i > 0; i--)
+		if (iv->vms[i - 1].pid == pid)
+			return &iv->vms[i - 1];
+	if (grow((void **)&iv->vms, &iv->cap, iv->nvms, sizeof(*iv->vms)))
+		return NULL;
+	vm = &iv->vms[iv->nvms++];
+	memset(vm, 0, sizeof(*vm));
+	vm->pid = pid;
+	return vm;
+}
+
+static struct kp_vcpu_rec *vcpu_get(struct kp_vm_rec *vm, uint32_t tid)
+{
+	struct kp_vcpu_rec *vc;
+	size_t i;
+
+	for (i = vm->nvcpus; i > 0; i--)
+		if (vm->vcpus[i - 1].tid == tid)
+			return &vm->vcpus[i - 1];
+	if (grow((void **)&vm->vcpus, &vm->cap, vm->nvcpus,
+		 sizeof(*vm->vcpus)))
+		return NULL;
+	vc = &vm->vcpus[vm->nvcpus++];
+	memset(vc, 0, sizeof(*vc));
+	vc->tid = tid;
+	vc->index = -1;
+	return vc;
+}
+
+static struct kp_vcpu_rec *vcpu_find(struct kp_interval *iv, uint32_t pid,
+				     uint32_t tid, int vcpu)
+{
+	struct kp_vcpu_rec *vc;
+	struct kp_vm_rec *vm;
+
+	vm = vm_get(iv, pid);
+	if (!vm)
+		return NULL;
+	vc = vcpu_get(vm, tid);
+	if (vc && vcpu >= 0)
+		vc->index = vcpu;
+	return vc;
+}
+
+int kp_interval_add(struct kp_interval *iv, uint32_t pid, uint32_t tid,
+		    int vcpu, enum kp_metric_id metric, const char *label,
+		    uint64_t value, const struct kp_hist *hist)
+{
+	struct kp_vcpu_rec *vc;
+
+	if (!kp_metric(metric))
+		return -EINVAL;
+	vc = vcpu_find(iv, pid, tid, vcpu);
+	if (!vc)
+		return -ENOMEM;
+	return sample_add(&vc->s, metric, label, value, hist, NULL);
+}
+
+int kp_interval_add_peer(struct kp_interval *iv, uint32_t pid, uint32_t tid,
+			 int vcpu, enum kp_metric_id metric,
+			 const struct kp_peer *peer, uint64_t value)
+{
+	struct kp_vcpu_rec *vc;
+	char label[16];
+
+	if (!kp_metric(metric) || kp_metric(metric)->show != KP_SHOW_TOP)
+		return -EINVAL;
+	vc = vcpu_find(iv, pid, tid, vcpu);
+	if (!vc)
+		return -ENOMEM;
+	snprintf(label, sizeof(label), "%u", peer->tid);
+	return sample_add(&vc->s, metric, label, value, NULL, peer);
+}
+
+int kp_interval_add_lost(struct kp_interval *iv, const char *probe, uint64_t n)
+{
+	size_t i;
+
+	for (i = 0; i < iv->nlost; i++) {
+		if (!strcmp(iv->lost[i].probe, probe)) {
+			iv->lost[i].n += n;
+			return 0;
+		}
+	}
+	if (iv->nlost == KP_MAX_LOST)
+		return -ENOSPC;
+	iv->lost[iv->nlost].probe = probe;
+	iv->lost[iv->nlost].n = n;
+	iv->nlost++;
+	return 0;
+}
+
+static int cmp_sample(const void *a, const void *b)
+{
+	const struct kp_sample *x = a, *y = b;
+
+	int c;
+
+	if (x->metric != y->metric)
+		return x->metric < y->metric ? -1 : 1;
+	c = strcmp(x->dev, y->dev);
+	return c ? c : strcmp(x->label, y->label);
+}
+
+/* vCPUs with a known index first, by index; then by thread id */
+static int cmp_vcpu(const void *a, const void *b)
+{
+	const struct kp_vcpu_rec *x = a, *y = b;
+
+	if ((x->index < 0) != (y->index < 0))
+		return x->index < 0 ? 1 : -1;
+	if (x->index != y->index)
+		return x->index < y->index ? -1 : 1;
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+void kp_vm_sort_vcpus(struct kp_vm_rec *vm)
+{
+	qsort(vm->vcpus, vm->nvcpus, sizeof(*vm->vcpus), cmp_vcpu);
+}
+
+int kp_interval_finish(struct kp_interval *iv)
+{
+	struct kp_vcpu_rec *vc;
+	struct kp_sample *p;
+	size_t i, j, k;
+	int err;
+
+	for (i = 0; i < iv->nvms; i++) {
+		struct kp_vm_rec *vm = &iv->vms[i];
+
+		for (j = 0; j < vm->nvcpus; j++) {
+			vc = &vm->vcpus[j];
+			for (k = 0; k < vc->s.n; k++) {
+				p = &vc->s.v[k];
+				err = sample_add(&vm->s, p->metric, p->label,
+						 p->value, p->hist, p->peer);
+				if (err)
+					return err;
+			}
+			qsort(vc->s.v, vc->s.n, sizeof(*vc->s.v), cmp_sample);
+		}
+		qsort(vm->s.v, vm->s.n, sizeof(*vm->s.v), cmp_sample);
+		kp_vm_sort_vcpus(vm);
+	}
+	if (iv->host.n)
+		qsort(iv->host.v, iv->host.n, sizeof(*iv->host.v),
+		      cmp_sample);
+	return 0;
+}
+
+int kp_vm_set_gauge(struct kp_vm_rec *vm, enum kp_metric_id metric,
+		    uint64_t value)
+{
+	struct kp_sample *p;
+
+	if (!kp_metric(metric) || kp_metric(metric)->type != KP_GAUGE)
+		return -EINVAL;
+	p = sample_get(&vm->gauges, metric, "");
+	if (!p)
+		return -ENOMEM;
+	p->value = value;
+	return 0;
+}
+
+static void vm_free(struct kp_vm_rec *vm)
+{
+	size_t j;
+
+	for (j = 0; j < vm->nvcpus; j++)
+		samples_free(&vm->vcpus[j].s);
+	free(vm->vcpus);
+	samples_free(&vm->s);
+	samples_free(&vm->gauges);
+	free(vm->name);
+	free(vm->uuid);
+}
+
+void kp_interval_drop_vm(struct kp_interval *iv, size_t i)
+{
+	if (i >= iv->nvms)
+		return;
+	vm_free(&iv->vms[i]);
+	memmove(&iv->vms[i], &iv->vms[i + 1],
+		(iv->nvms - i - 1) * sizeof(*iv->vms));
+	iv->nvms--;
+}
+
+void kp_interval_clear(struct kp_interval *iv)
+{
+	size_t i;
+
+	for (i = 0; i < iv->nvms; i++)
+		vm_free(&iv->vms[i]);
+	free(iv->vms);
+	samples_free(&iv->host);
+	memset(iv, 0, sizeof(*iv));
+}
+
+int kp_interval_add_dev(struct kp_interval *iv, uint32_t pid,
+			enum kp_metric_id metric, const char *dev,
+			const char *label, uint64_t value,
+			const struct kp_hist *hist)
+{
+	const struct kp_metric_desc *d = kp_metric(metric);
+	struct kp_sample_set *s;
+	struct kp_sample *p;
+	struct kp_vm_rec *vm;
+
+	if (!d || (d->scope != KP_SCOPE_DISK && d->scope != KP_SCOPE_IFACE))
+		return -EINVAL;
+	if (pid == KP_PID_HOST) {
+		s = &iv->host;
+	} else {
+		vm = vm_get(iv, pid);
+		if (!vm)
+			return -ENOMEM;
+		s = &vm->s;
+	}
+	p = sample_get_dev(s, metric, dev, label);
+	if (!p)
+		return -ENOMEM;
+	p->value += value;
+	if (p->hist && hist)
+		kp_hist_merge(p->hist, hist);
+	return 0;
+}
+
+const struct kp_sample *kp_sample_find_dev(const struct kp_sample_set *s,
+					   enum kp_metric_id metric,
+					   const char *dev, const char *label)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].metric == metric &&
+		    !strncmp(s->v[i].label, label, KP_LABEL_MAX - 1) &&
+		    !strncmp(s->v[i].dev, dev, KP_LABEL_MAX - 1))
+			return &s->v[i];
+	return NULL;
+}
+
+const struct kp_sample *kp_sample_find(const struct kp_sample_set *s,
+				       enum kp_metric_id metric,
+				       const char *label)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].metric == metric &&
+		    !strncmp(s->v[i].label, label, KP_LABEL_MAX - 1))
+			return &s->v[i];
+	return NULL;
+}
+
+size_t kp_sample_first(const struct kp_sample_set *s, enum kp_metric_id m)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].metric == m)
+			return i;
+	return s->n;
+}
+
+uint64_t kp_sample_sum(const struct kp_sample_set *s, enum kp_metric_id m)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].metric == m)
+			n += s->v[i].hist ? s->v[i].hist->count : s->v[i].value;
+	return n;
+}

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One interval's records: per VM (VMM process) and per vCPU thread, the
+ * samples the probes decoded from their map deltas. Probes add samples,
+ * the resolver fills identities, the sinks read. Pure: no I/O.
+ */
+#ifndef KP_RECORD_H
+#define KP_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <linux/types.h>
+#include "bpf/hist.h"
+#include "user/core/metrics.h"
+
+#define KP_LABEL_MAX 32
+#define KP_COMM_MAX 16
+#define KP_MAX_LOST 8
+
+/* The thread a KP_SHOW_TOP sample is about (a preemptor). */
+struct kp_peer {
+	uint32_t pid, tid;
+	char comm[KP_COMM_MAX];  /* the thread's name */
+	int64_t vm_pid;          /* its VMM when it is a vCPU thread, else -1 */
+	int vm_vcpu;             /* and its vCPU index, -1 when unknown */
+};
+
+struct kp_sample {
+	enum kp_metric_id metric;
+	char dev[KP_LABEL_MAX]; /* disk and iface scopes: the device ("loop0",
+				 * "vnet0"); "" for every other scope */
+	char label[KP_LABEL_MAX];
+	uint64_t value;         /* counters; KP_SHOW_DELAY: the total */
+	struct kp_hist *hist;   /* histograms, owned */
+	struct kp_peer *peer;   /* KP_SHOW_TOP metrics, owned */
+};
+
+struct kp_sample_set {
+	struct kp_sample *v;
+	size_t n, cap;
+};
+
+struct kp_vcpu_rec {
+	uint32_t tid;
+	int index; /* -1 when unknown */
+	struct kp_sample_set s;
+};
+
+struct kp_vm_rec {
+	uint32_t pid;
+	char comm[KP_COMM_MAX];
+	char *name; /* libvirt domain, NULL when unknown */
+	char *uuid;
+	struct kp_vcpu_rec *vcpus;
+	size_t nvcpus, cap;
+	struct kp_sample_set s; /* sums over the vCPUs */
+	struct kp_sample_set gauges; /* VM-wide gauges (memory), unlabelled,
+				      * set by the resolver */
+};
+
+struct kp_lost {
+	const char *probe;
+	uint64_t n;
+};
+
+struct kp_interval {
+	struct timespec ts; /* CLOCK_REALTIME at the end of the interval */
+	double interval_s;
+	struct kp_vm_rec *vms;
+	size_t nvms, cap;
+	struct kp_lost lost[KP_MAX_LOST];
+	size_t nlost;
+	uint64_t records_dropped; /* batches a slow output lost, so far */
+	struct kp_sample_set host; /* device samples of no process: I/O the
+				    * kernel did on its own (KP_PID_HOST) */
+};
+
+/* kp_interval_add_dev's pid for the host record (no process has pid 0) */
+#define KP_PID_HOST 0
+
+/*
+ * Add value (a counter metric) or hist (a histogram metric) to the sample
+ * (metric, label) of thread tid of process pid; vcpu is the vCPU index or -1.
+ * Returns 0 or -ENOMEM.
+ */
+int kp_interval_add(struct kp_interval *iv, uint32_t pid, uint32_t tid,
+		    int vcpu, enum kp_metric_id metric, const char *label,
+		    uint64_t value, const struct kp_hist *hist);
+/*
+ * Add value to the sample of metric (a KP_SHOW_TOP metric) about peer,
+ * labelled by the peer's tid. Returns 0, -EINVAL or -ENOMEM.
+ */
+int kp_interval_add_peer(struct kp_interval *iv, uint32_t pid, uint32_t tid,
+			 int vcpu, enum kp_metric_id metric,
+			 const struct kp_peer *peer, uint64_t value);
+int kp_interval_add_lost(struct kp_interval *iv, const char *probe,
+			 uint64_t n);
+/*
+ * Add value or hist to the sample (metric, dev, label) of a disk or iface
+ * scope metric of process pid, or of the host record when pid is
+ * KP_PID_HOST. A process gets a record without vCPUs. 0, -EINVAL or
+ * -ENOMEM.
+ */
+int kp_interval_add_dev(struct kp_interval *iv, uint32_t pid,
+			enum kp_metric_id metric, const char *dev,
+			const char *label, uint64_t value,
+			const struct kp_hist *hist);
+/* Sum vCPU samples into their VM, sort vCPUs by index, samples by name. */
+int kp_interval_finish(struct kp_interval *iv);
+/* Sort vCPUs: known indexes first, ascending, then by thread id. */
+void kp_vm_sort_vcpus(struct kp_vm_rec *vm);
+/* Set the VM-wide gauge metric of vm to value. 0 or -ENOMEM. */
+int kp_vm_set_gauge(struct kp_vm_rec *vm, enum kp_metric_id metric,
+		    uint64_t value);
+/* Remove VM i from iv (the domain filter), keeping the order. */
+void kp_interval_drop_vm(struct kp_interval *iv, size_t i);
+/* Free everything; iv can be reused afterwards. */
+void kp_interval_clear(struct kp_interval *iv);
+
+const struct kp_sample *kp_sample_find(const struct kp_sample_set *s,
+				       enum kp_metric_id metric,
+				       const char *label);
+/* The sample (metric, dev, label) of a device scope, or NULL. */
+const struct kp_sample *kp_sample_find_dev(const struct kp_sample_set *s,
+					   enum kp_metric_id metric,
+					   const char *dev, const char *label);
+/* Index of the first sample of metric in a finished set, or s->n. */
+size_t kp_sample_first(const struct kp_sample_set *s, enum kp_metric_id m);
+uint64_t kp_sample_sum(const struct kp_sample_set *s, enum kp_metric_id m);
+
+#endif /* KP_RECORD_H */

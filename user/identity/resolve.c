@@ -1,0 +1,950 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Two sides. The resolver thread (scan_main) owns the /proc cache and
+ * builds identity tables; the sampling path (kp_resolver_apply) reads the
+ * latest table and /proc's comm and stat files of the VMs it reports.
+ * r->lock guards only the table pointer, the wanted pids and the notices
+ * published with the table: a notice reaches the sampling path together
+ * with the first table built in the state it announces.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <net/if.h>
+#include "user/identity/procfs.h"
+#include "user/identity/resolve.h"
+#include "user/identity/virt.h"
+
+#define CACHE_MAX 4096
+#define CACHE_TTL_S 300
+#define SCAN_PERIOD_S 0.5
+#define WATCHDOG_S 3.0          /* a libvirt call this old: unavailable */
+#define GONE_KEEP_S 10.0        /* identities of exited VMMs, for the last
+				 * interval that still reports them */
+#define THREADS_REFRESH_S 5.0
+#define TAPS_REFRESH_S 5.0
+#define SCOPE_RETRY_S 2.0
+#define MAX_WANTED 64
+#define MAX_NOTICES 16
+#define MAX_PIDFILES 1024
+#define MAX_VHOST_KTHREADS 4096
+#define MAX_THREADS 4096        /* per VMM */
+
+/*
+ * Names of processes (tid 0) and threads seen alive, so the last interval
+ * of a VM that just exited still carries its names. An entry whose /proc
+ * file reads fine is always re-read: a reused id never shows an old name.
+ * Only the sampling path uses it.
+ */
+struct comm_entry {
+	uint32_t pid, tid;
+	time_t seen;
+	uint64_t start_time; /* processes (tid 0): 0 when unknown */
+	char comm[KP_COMM_MAX];
+};
+
+/* What the scanner knows about a VMM process. */
+struct vmm {
+	struct kp_qemu_args args;
+	bool has_args;
+	struct kp_machine_scope scope;
+	bool has_scope;
+	double scope_at;
+	struct kp_ident_thread *threads;
+	size_t nthreads;
+	uint32_t nthreads_stat;
+	double threads_at;
+	char (*taps)[IF_NAMESIZE];
+	size_t ntaps;
+	double taps_at;
+};
+
+/* One process of the last /proc scan (or a VMM that exited lately). */
+struct proc_entry {
+	uint32_t pid;
+	uint64_t start_time;
+	char comm[KP_PROC_COMM_MAX];
+	struct vmm *vmm;    /* NULL: not a VMM */
+	double gone_at;     /* 0 while alive */
+};
+
+struct vhost_kthread {
+	uint32_t tid, owner;
+};
+
+enum lv_state { LV_UNKNOWN, LV_UP, LV_DOWN };
+
+struct kp_resolver {
+	struct kp_resolver_config cfg;
+
+	/* sampling path only */
+	struct comm_entry cache[CACHE_MAX];
+	size_t n;
+	struct kp_notice taken[MAX_NOTICES]; /* with the table last applied */
+	size_t ntaken;
+
+	/* scanner thread only */
+	struct proc_entry *procs;
+	size_t nprocs;
+	struct vhost_kthread *kthreads;
+	size_t nkthreads;
+	uint32_t pidfiles[MAX_PIDFILES];
+	size_t npidfiles;
+	struct kp_virt *virt;
+	enum lv_state lv;
+	struct kp_notice pending[MAX_NOTICES]; /* until the next table */
+	size_t npending;
+	bool filters_reported;
+	pthread_t thread;
+	bool started;
+
+	pthread_mutex_t lock; /* below */
+	pthread_cond_t cond;
+	bool quit, wake;
+	struct kp_idtable *table;
+	uint32_t wanted[MAX_WANTED];
+	size_t nwanted;
+	struct kp_notice notices[MAX_NOTICES]; /* published with table */
+	size_t nnotices;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct kp_resolver *kp_resolver_new(const struct kp_resolver_config *cfg)
+{
+	struct kp_resolver *r = calloc(1, sizeof(*r));
+	pthread_condattr_t ca;
+
+	if (!r)
+		return NULL;
+	r->cfg = *cfg;
+	r->table = kp_idtable_new();
+	if (!r->table) {
+		free(r);
+		return NULL;
+	}
+	kp_idtable_seal(r->table);
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	return r;
+}
+
+static void vmm_free(struct vmm *m)
+{
+	if (!m)
+		return;
+	free(m->threads);
+	free(m->taps);
+	free(m);
+}
+
+static void wake(void *arg)
+{
+	struct kp_resolver *r = arg;
+
+	pthread_mutex_lock(&r->lock);
+	r->wake = true;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void kp_resolver_free(struct kp_resolver *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	if (r->started) {
+		pthread_mutex_lock(&r->lock);
+		r->quit = true;
+		pthread_cond_signal(&r->cond);
+		pthread_mutex_unlock(&r->lock);
+		pthread_join(r->thread, NULL);
+	}
+	kp_virt_stop(r->virt);
+	for (i = 0; i < r->nprocs; i++)
+		vmm_free(r->procs[i].vmm);
+	free(r->procs);
+	free(r->kthreads);
+	kp_idtable_put(r->table);
+	pthread_cond_destroy(&r->cond);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
+
+struct kp_idtable *kp_resolver_table(struct kp_resolver *r)
+{
+	struct kp_idtable *t;
+
+	pthread_mutex_lock(&r->lock);
+	t = kp_idtable_get(r->table);
+	pthread_mutex_unlock(&r->lock);
+	return t;
+}
+
+size_t kp_resolver_notices(struct kp_resolver *r, struct kp_notice *out,
+			   size_t max)
+{
+	size_t n = r->ntaken < max ? r->ntaken : max;
+
+	memcpy(out, r->taken, n * sizeof(*out));
+	memmove(r->taken, r->taken + n, (r->ntaken - n) * sizeof(*r->taken));
+	r->ntaken -= n;
+	return n;
+}
+
+/* Append n notices of src to the queue dst holding *ndst; drop overflow. */
+static void move_notices(struct kp_notice *dst, size_t *ndst,
+			 struct kp_notice *src, size_t *nsrc)
+{
+	size_t n = MAX_NOTICES - *ndst < *nsrc ? MAX_NOTICES - *ndst : *nsrc;
+
+	memcpy(dst + *ndst, src, n * sizeof(*src));
+	*ndst += n;
+	*nsrc = 0;
+}
+
+static void notice(struct kp_resolver *r, const char *state, const char *fmt,
+		   ...) __attribute__((format(printf, 3, 4)));
+
+static void notice(struct kp_resolver *r, const char *state, const char *fmt,
+		   ...)
+{
+	struct kp_notice *n;
+	va_list ap;
+
+	if (r->npending == MAX_NOTICES)
+		return;
+	n = &r->pending[r->npending++];
+	clock_gettime(CLOCK_REALTIME, &n->ts);
+	n->source = "libvirt";
+	n->state = state;
+	va_start(ap, fmt);
+	vsnprintf(n->message, sizeof(n->message), fmt, ap);
+	va_end(ap);
+}
+
+/* ---- the scanner: /proc into proc entries ---- */
+
+static struct proc_entry *proc_find(struct proc_entry *v, size_t n,
+				    uint32_t pid)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid].pid == pid)
+			return &v[mid];
+		if (v[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int cmp_proc(const void *a, const void *b)
+{
+	const struct proc_entry *x = a, *y = b;
+
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+static bool in_list(const uint32_t *v, size_t n, uint32_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == pid)
+			return true;
+	return false;
+}
+
+/* Whether a new process is worth following: QEMU, libvirt's, or asked. */
+static bool is_vmm(struct kp_resolver *r, uint32_t pid, const char *comm,
+		   const uint32_t *wanted, size_t nwanted)
+{
+	struct kp_machine_scope m;
+
+	if (!strncmp(comm, "qemu", 4) || in_list(wanted, nwanted, pid) ||
+	    in_list(r->pidfiles, r->npidfiles, pid))
+		return true;
+	return !kp_proc_read_machine_cgroup(r->cfg.proc_root, pid, &m);
+}
+
+static void read_threads(struct kp_resolver *r, uint32_t pid, struct vmm *m)
+{
+	char path[4096], comm[KP_PROC_COMM_MAX];
+	struct kp_ident_thread *v = NULL, *nv;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	uint32_t tid;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/%u/task", r->cfg.proc_root, pid);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((de = readdir(d)) && n < MAX_THREADS) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		tid = strtoul(de->d_name, NULL, 10);
+		if (kp_proc_thread_comm(r->cfg.proc_root, pid, tid, comm,
+					sizeof(comm)))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv)
+				break;
+			v = nv;
+		}
+		v[n].tid = tid;
+		v[n].kind = kp_classify_thread(pid, tid, comm, &v[n].index);
+		n++;
+	}
+	closedir(d);
+	free(m->threads);
+	m->threads = v;
+	m->nthreads = n;
+}
+
+static void read_taps(struct kp_resolver *r, uint32_t pid, struct vmm *m)
+{
+	char (*taps)[IF_NAMESIZE] = calloc(KP_MAX_TAPS, IF_NAMESIZE);
+	int n;
+
+	if (!taps)
+		return;
+	n = kp_proc_read_taps(r->cfg.proc_root, pid, taps, KP_MAX_TAPS);
+	if (n < 0) {
+		free(taps);
+		return;
+	}
+	free(m->taps);
+	m->taps = taps;
+	m->ntaps = n;
+}
+
+/* Bring what we know of VMM e up to date. */
+static void vmm_refresh(struct kp_resolver *r, struct proc_entry *e,
+			const struct kp_proc_stat *st, double now)
+{
+	struct vmm *m = e->vmm;
+
+	if (!m->has_args)
+		m->has_args = !kp_proc_read_qemu_args(r->cfg.proc_root, e->pid,
+						      &m->args);
+	if (!m->has_scope && now - m->scope_at >= SCOPE_RETRY_S) {
+		m->has_scope = !kp_proc_read_machine_cgroup(r->cfg.proc_root,
+							    e->pid, &m->scope);
+		m->scope_at = now;
+	}
+	if (st->num_threads != m->nthreads_stat ||
+	    now - m->threads_at >= THREADS_REFRESH_S) {
+		read_threads(r, e->pid, m);
+		m->nthreads_stat = st->num_threads;
+		m->threads_at = now;
+	}
+	if (now - m->taps_at >= TAPS_REFRESH_S) {
+		read_taps(r, e->pid, m);
+		m->taps_at = now;
+	}
+}
+
+static void add_kthread(struct kp_resolver *r, struct vhost_kthread **v,
+			size_t *cap, uint32_t tid, uint32_t owner)
+{
+	struct vhost_kthread *nv;
+
+	if (r->nkthreads == MAX_VHOST_KTHREADS)
+		return;
+	if (r->nkthreads == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		nv = realloc(*v, *cap * sizeof(**v));
+		if (!nv)
+			return;
+		*v = nv;
+	}
+	(*v)[r->nkthreads].tid = tid;
+	(*v)[r->nkthreads++].owner = owner;
+}
+
+/* A new slot at the end of *v, or NULL when out of memory. */
+static struct proc_entry *push(struct proc_entry **v, size_t *n, size_t *cap)
+{
+	struct proc_entry *nv;
+
+	if (*n == *cap) {
+		nv = realloc(*v, (*cap ? *cap * 2 : 256) * sizeof(*nv));
+		if (!nv)
+			return NULL;
+		*v = nv;
+		*cap = *cap ? *cap * 2 : 256;
+	}
+	return &(*v)[(*n)++];
+}
+
+/*
+ * One pass over /proc: every process's start time and name; VMMs are
+ * followed, others only remembered. Exited VMMs are kept GONE_KEEP_S.
+ * Returns 0 or -errno (the old cache stays).
+ */
+static int scan_proc(struct kp_resolver *r, const uint32_t *wanted,
+		     size_t nwanted, double now)
+{
+	struct proc_entry *nv = NULL, *e, *old;
+	struct vhost_kthread *kt = NULL;
+	size_t n = 0, cap = 0, kcap = 0, i;
+	struct kp_proc_stat st;
+	struct dirent *de;
+	uint32_t pid, owner;
+	bool same;
+	DIR *d;
+	int got;
+
+	d = opendir(r->cfg.proc_root);
+	if (!d)
+		return -errno;
+	got = r->cfg.libvirt_run_dir ?
+	      kp_read_pidfiles(r->cfg.libvirt_run_dir, r->pidfiles,
+			       MAX_PIDFILES) : 0;
+	r->npidfiles = got > 0 ? got : 0;
+	free(r->kthreads);
+	r->kthreads = NULL;
+	r->nkthreads = 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		pid = strtoul(de->d_name, NULL, 10);
+		if (kp_proc_read_stat(r->cfg.proc_root, pid, &st))
+			continue;
+		if (st.flags & KP_PF_KTHREAD) {
+			if (!kp_parse_vhost_comm(st.comm, &owner))
+				add_kthread(r, &kt, &kcap, pid, owner);
+			continue;
+		}
+		e = push(&nv, &n, &cap);
+		if (!e)
+			break;
+		memset(e, 0, sizeof(*e));
+		e->pid = pid;
+		e->start_time = st.start_time;
+		memcpy(e->comm, st.comm, sizeof(e->comm));
+		old = proc_find(r->procs, r->nprocs, pid);
+		same = old && !old->gone_at &&
+		       old->start_time == st.start_time &&
+		       !strcmp(old->comm, st.comm);
+		if (same && old->vmm) {
+			e->vmm = old->vmm; /* same process, same program */
+			old->vmm = NULL;
+		} else if (same ? in_list(wanted, nwanted, pid) ||
+				  in_list(r->pidfiles, r->npidfiles, pid) :
+				  is_vmm(r, pid, st.comm, wanted, nwanted)) {
+			e->vmm = calloc(1, sizeof(*e->vmm));
+		}
+		if (e->vmm)
+			vmm_refresh(r, e, &st, now);
+	}
+	closedir(d);
+	r->kthreads = kt;
+	/* VMMs that exited (or exec'd another program): kept a while */
+	for (i = 0; i < r->nprocs; i++) {
+		old = &r->procs[i];
+		if (!old->vmm)
+			continue;
+		if (!old->gone_at)
+			old->gone_at = now;
+		if (now - old->gone_at > GONE_KEEP_S ||
+		    !(e = push(&nv, &n, &cap))) {
+			vmm_free(old->vmm);
+			continue;
+		}
+		*e = *old;
+	}
+	free(r->procs);
+	qsort(nv, n, sizeof(*nv), cmp_proc);
+	r->procs = nv;
+	r->nprocs = n;
+	return 0;
+}
+
+/* ---- the scanner: proc entries and libvirt's view into a table ---- */
+
+/* The running domain of view that VMM m is: by UUID, else by domain id. */
+static const struct kp_virt_dom *virt_match(const struct kp_virt_view *view,
+					    const struct vmm *m)
+{
+	size_t i;
+
+	for (i = 0; view && i < view->n; i++) {
+		const struct kp_virt_dom *d = &view->v[i];
+
+		if (d->id < 0)
+			continue;
+		if (m->has_args && m->args.uuid[0]) {
+			if (!strcmp(d->uuid, m->args.uuid))
+				return d;
+		} else if (m->has_scope && d->id == m->scope.dom_id) {
+			return d;
+		}
+	}
+	return NULL;
+}
+
+static int ident_from_virt(struct kp_ident *id, const struct kp_virt_dom *d)
+{
+	size_t i;
+	int err;
+
+	id->source = KP_ID_LIBVIRT;
+	id->dom_id = d->id;
+	id->dom_state = d->state;
+	id->mem = d->mem;
+	err = kp_ident_set_names(id, d->name, d->uuid);
+	for (i = 0; !err && i < d->ndisks; i++)
+		err = kp_ident_add_disk(id, d->disks[i].target,
+					d->disks[i].source, d->disks[i].devno,
+					d->disks[i].block);
+	for (i = 0; !err && i < d->nnics; i++)
+		err = kp_ident_add_nic(id, d->nics[i],
+				       if_nametoindex(d->nics[i]), true, false);
+	return err;
+}
+
+/* The identity of VMM e, libvirt's when view has it. 0 or -ENOMEM. */
+static int build_ident(struct kp_resolver *r, struct kp_idtable *t,
+		       const struct kp_idtable *prev,
+		       const struct proc_entry *e,
+		       const struct kp_virt_view *view)
+{
+	const struct vmm *m = e->vmm;
+	const struct kp_virt_dom *d;
+	const struct kp_ident *was;
+	struct kp_ident *id;
+	size_t i;
+	int err = 0;
+
+	if (e->gone_at) { /* the exited process: as it was last seen */
+		was = kp_idtable_find(prev, e->pid, e->start_time);
+		if (was) {
+			id = kp_idtable_add_copy(t, was);
+			if (id)
+				id->gone = true;
+			return id ? 0 : -ENOMEM;
+		}
+	}
+	id = kp_idtable_add(t, e->pid, e->start_time);
+	if (!id)
+		return -ENOMEM;
+	id->gone = e->gone_at != 0;
+	for (i = 0; !err && i < m->nthreads; i++)
+		err = kp_ident_add_thread(id, m->threads[i].tid,
+					  m->threads[i].kind,
+					  m->threads[i].index);
+	for (i = 0; !err && i < r->nkthreads; i++)
+		if (r->kthreads[i].owner == e->pid)
+			err = kp_ident_add_thread(id, r->kthreads[i].tid,
+						  KP_THREAD_VHOST, -1);
+	d = virt_match(view, m);
+	if (!err && d) {
+		err = ident_from_virt(id, d);
+	} else if (!err && (m->has_scope ||
+			    in_list(r->pidfiles, r->npidfiles, e->pid))) {
+		/* libvirt's QEMU, while libvirt cannot tell: its arguments */
+		id->source = KP_ID_PROC;
+		id->dom_id = m->has_scope ? m->scope.dom_id : -1;
+		err = kp_ident_set_names(
+			id, m->has_args && m->args.name[0] ? m->args.name : NULL,
+			m->has_args && m->args.uuid[0] ? m->args.uuid : NULL);
+	}
+	for (i = 0; !err && i < m->ntaps; i++)
+		err = kp_ident_add_nic(id, m->taps[i],
+				       if_nametoindex(m->taps[i]), false, true);
+	return err;
+}
+
+static struct kp_idtable *build_table(struct kp_resolver *r,
+				      const struct kp_idtable *prev,
+				      const struct kp_virt_view *view)
+{
+	struct kp_idtable *t = kp_idtable_new();
+	size_t i;
+
+	if (!t)
+		return NULL;
+	for (i = 0; i < r->nprocs; i++) {
+		if (!r->procs[i].vmm)
+			continue;
+		if (build_ident(r, t, prev, &r->procs[i], view)) {
+			kp_idtable_put(t);
+			return NULL;
+		}
+	}
+	kp_idtable_seal(t);
+	return t;
+}
+
+/*
+ * Whether libvirt can be trusted now; one notice per change between
+ * available and unavailable (none for "available" at start).
+ */
+static bool update_lv(struct kp_resolver *r)
+{
+	const char *uri = r->cfg.libvirt_uri;
+	struct kp_virt_status st;
+	enum lv_state lv = r->lv;
+
+	if (!r->virt) {
+		r->lv = LV_DOWN;
+		return false;
+	}
+	kp_virt_status(r->virt, &st);
+	if (st.busy_s >= WATCHDOG_S) {
+		lv = LV_DOWN;
+		if (r->lv != LV_DOWN)
+			notice(r, "unavailable",
+			       "a libvirt call on %s has not returned for %.0f s: names from /proc and cgroups until it does",
+			       uri, st.busy_s);
+	} else if (st.connected) {
+		lv = LV_UP;
+		if (r->lv == LV_DOWN)
+			notice(r, "available", "connected to %s: names from libvirt",
+			       uri);
+	} else if (st.tried) {
+		lv = LV_DOWN;
+		if (r->lv != LV_DOWN)
+			notice(r, "unavailable",
+			       "%s: names from /proc and cgroups, retrying",
+			       st.error);
+	}
+	r->lv = lv;
+	return lv == LV_UP;
+}
+
+/* Once libvirt's answer is known: say which -d domains are not running. */
+static void report_filters(struct kp_resolver *r, const struct kp_idtable *t,
+			   const struct kp_virt_view *view)
+{
+	const struct kp_ident *id;
+	const char *f, *why;
+	size_t i, j;
+
+	if (r->filters_reported || r->lv == LV_UNKNOWN)
+		return;
+	r->filters_reported = true;
+	for (i = 0; i < r->cfg.ndomains; i++) {
+		f = r->cfg.domains[i];
+		for (j = 0; (id = kp_idtable_at(t, j)); j++)
+			if (!id->gone && kp_ident_matches(id, f))
+				break;
+		if (id)
+			continue;
+		why = "is not running";
+		for (j = 0; view && j < view->n; j++)
+			if (!strcmp(view->v[j].name, f) ||
+			    !strcasecmp(view->v[j].uuid, f))
+				break;
+		if (view && j == view->n)
+			why = "is not defined";
+		notice(r, NULL,
+		       "domain '%s' %s: kvmprobe reports it once it runs", f,
+		       why);
+	}
+}
+
+static void *scan_main(void *arg)
+{
+	struct kp_resolver *r = arg;
+	struct kp_idtable *t, *old;
+	struct kp_virt_view *view;
+	uint32_t wanted[MAX_WANTED];
+	struct timespec ts;
+	size_t nwanted;
+	double next;
+
+	pthread_mutex_lock(&r->lock);
+	while (!r->quit) {
+		nwanted = r->nwanted;
+		memcpy(wanted, r->wanted, nwanted * sizeof(*wanted));
+		r->nwanted = 0;
+		r->wake = false;
+		pthread_mutex_unlock(&r->lock);
+
+		scan_proc(r, wanted, nwanted, now_s());
+		view = update_lv(r) ? kp_virt_view_get(r->virt) : NULL;
+		old = kp_resolver_table(r);
+		t = build_table(r, old, view);
+		kp_idtable_put(old);
+		if (t) {
+			report_filters(r, t, view);
+			pthread_mutex_lock(&r->lock);
+			old = r->table;
+			r->table = t;
+			move_notices(r->notices, &r->nnotices, r->pending,
+				     &r->npending);
+			pthread_mutex_unlock(&r->lock);
+			kp_idtable_put(old);
+		}
+		kp_virt_view_put(view);
+
+		next = now_s() + SCAN_PERIOD_S;
+		pthread_mutex_lock(&r->lock);
+		while (!r->quit && !r->wake && now_s() < next) {
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_nsec += SCAN_PERIOD_S * 1e9 / 5;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+static int start_threads(struct kp_resolver *r)
+{
+	int err;
+
+	if (r->cfg.libvirt_uri) {
+		r->virt = kp_virt_start(r->cfg.libvirt_uri, wake, r);
+		if (!r->virt)
+			notice(r, "unavailable",
+			       "failed to start the libvirt client: %s: names from /proc and cgroups",
+			       strerror(errno));
+	}
+	err = pthread_create(&r->thread, NULL, scan_main, r);
+	if (err)
+		return -err;
+	r->started = true;
+	return 0;
+}
+
+int kp_resolver_start(struct kp_resolver *r)
+{
+	sigset_t all, old;
+	int err;
+
+	/* our threads never take the process's signals */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = start_threads(r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return err;
+}
+
+/* ---- the sampling path ---- */
+
+static struct comm_entry *cache_find(struct kp_resolver *r, uint32_t pid,
+				     uint32_t tid)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->cache[i].pid == pid && r->cache[i].tid == tid)
+			return &r->cache[i];
+	return NULL;
+}
+
+static struct comm_entry *cache_slot(struct kp_resolver *r, time_t now)
+{
+	size_t i, oldest = 0;
+
+	if (r->n < CACHE_MAX)
+		return &r->cache[r->n++];
+	for (i = 0; i < r->n; i++) {
+		if (now - r->cache[i].seen > CACHE_TTL_S)
+			return &r->cache[i];
+		if (r->cache[i].seen < r->cache[oldest].seen)
+			oldest = i;
+	}
+	return &r->cache[oldest];
+}
+
+/*
+ * The cache entry of process pid (tid 0: name and start time from its
+ * stat file) or of its thread tid, re-read from /proc when it exists.
+ */
+static struct comm_entry *comm_of(struct kp_resolver *r, uint32_t pid,
+				  uint32_t tid, time_t now)
+{
+	struct comm_entry *e = cache_find(r, pid, tid);
+	char comm[KP_COMM_MAX];
+	struct kp_proc_stat st;
+	int err;
+
+	memset(&st, 0, sizeof(st));
+	if (tid) {
+		err = kp_proc_thread_comm(r->cfg.proc_root, pid, tid, comm,
+					  sizeof(comm));
+	} else {
+		err = kp_proc_read_stat(r->cfg.proc_root, pid, &st);
+		if (!err)
+			snprintf(comm, sizeof(comm), "%s", st.comm);
+	}
+	if (err)
+		return e;
+	if (!e) {
+		e = cache_slot(r, now);
+		e->pid = pid;
+		e->tid = tid;
+	}
+	memcpy(e->comm, comm, sizeof(e->comm));
+	e->start_time = st.start_time;
+	e->seen = now;
+	return e;
+}
+
+/* Ask the scanner to look at pid now (a VMM the table does not know). */
+static void want(struct kp_resolver *r, uint32_t pid)
+{
+	pthread_mutex_lock(&r->lock);
+	if (!in_list(r->wanted, r->nwanted, pid) && r->nwanted < MAX_WANTED) {
+		r->wanted[r->nwanted++] = pid;
+		r->wake = true;
+		pthread_cond_signal(&r->cond);
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+static const enum kp_metric_id mem_metric[KP_MEM__COUNT] = {
+	[KP_MEM_BALLOON_CURRENT] = KP_M_MEM_BALLOON_CURRENT,
+	[KP_MEM_BALLOON_MAX] = KP_M_MEM_BALLOON_MAX,
+	[KP_MEM_RSS] = KP_M_MEM_RSS,
+	[KP_MEM_SWAP_IN] = KP_M_MEM_SWAP_IN,
+	[KP_MEM_SWAP_OUT] = KP_M_MEM_SWAP_OUT,
+	[KP_MEM_MAJOR_FAULTS] = KP_M_MEM_MAJOR_FAULTS,
+};
+
+static int fill_ident(struct kp_vm_rec *vm, const struct kp_ident *id)
+{
+	int i, err = 0;
+
+	if (id->name && !(vm->name = strdup(id->name)))
+		return -ENOMEM;
+	if (id->uuid && !(vm->uuid = strdup(id->uuid)))
+		return -ENOMEM;
+	for (i = 0; !err && i < KP_MEM__COUNT; i++)
+		if (id->mem.known & (1u << i))
+			err = kp_vm_set_gauge(vm, mem_metric[i], id->mem.v[i]);
+	return err;
+}
+
+static const struct kp_ident *resolve_vm(struct kp_resolver *r,
+					 const struct kp_idtable *t,
+					 struct kp_vm_rec *vm, time_t now,
+					 int *err)
+{
+	struct comm_entry *e = comm_of(r, vm->pid, 0, now);
+	const struct kp_ident_thread *th;
+	const struct kp_ident *id;
+	bool changed = false;
+	size_t i;
+
+	if (e)
+		memcpy(vm->comm, e->comm, sizeof(vm->comm));
+	id = kp_idtable_find(t, vm->pid, e ? e->start_time : KP_START_ANY);
+	if (!id)
+		want(r, vm->pid);
+	else
+		*err = fill_ident(vm, id);
+	for (i = 0; i < vm->nvcpus; i++) {
+		struct kp_vcpu_rec *vc = &vm->vcpus[i];
+
+		if (vc->index >= 0)
+			continue;
+		th = kp_ident_thread(id, vc->tid);
+		if (th && th->kind == KP_THREAD_VCPU) {
+			vc->index = th->index;
+		} else {
+			e = comm_of(r, vm->pid, vc->tid, now);
+			if (e)
+				vc->index = kp_parse_vcpu_name(e->comm);
+		}
+		changed |= vc->index >= 0;
+	}
+	if (changed)
+		kp_vm_sort_vcpus(vm);
+	return id;
+}
+
+static bool wanted_domain(const struct kp_resolver *r,
+			  const struct kp_ident *id)
+{
+	size_t i;
+
+	for (i = 0; id && i < r->cfg.ndomains; i++)
+		if (kp_ident_matches(id, r->cfg.domains[i]))
+			return true;
+	return false;
+}
+
+int kp_resolver_apply(struct kp_resolver *r, struct kp_interval *iv)
+{
+	const struct kp_ident *id;
+	struct kp_idtable *t;
+	time_t now = time(NULL);
+	size_t i = 0;
+	int err = 0;
+
+	pthread_mutex_lock(&r->lock);
+	t = kp_idtable_get(r->table);
+	move_notices(r->taken, &r->ntaken, r->notices, &r->nnotices);
+	pthread_mutex_unlock(&r->lock);
+	while (i < iv->nvms && !err) {
+		id = resolve_vm(r, t, &iv->vms[i], now, &err);
+		if (r->cfg.ndomains && !wanted_domain(r, id))
+			kp_interval_drop_vm(iv, i);
+		else
+			i++;
+	}
+	kp_idtable_put(t);
+	return err;
+}
+
+int kp_resolver_disk_target(void *arg, uint32_t pid, uint64_t devno,
+			    char *buf, size_t len)
+{
+	struct kp_resolver *r = arg;
+	struct kp_idtable *t = kp_resolver_table(r);
+	int ret = -ENOENT;
+	size_t i, j;
+
+	if (!t)
+		return -ENOENT;
+	for (i = 0; i < kp_idtable_count(t) && ret; i++) {
+		const struct kp_ident *id = kp_idtable_at(t, i);
+
+		if (id->pid != pid || id->gone)
+			continue;
+		for (j = 0; j < id->ndisks; j++) {
+			if (id->disks[j].devno != devno || !id->disks[j].target)
+				continue;
+			snprintf(buf, len, "%s", id->disks[j].target);
+			ret = 0;
+			break;
+		}
+	}
+	kp_idtable_put(t);
+	return ret;
+}

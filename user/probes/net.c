@@ -1,0 +1,749 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The net probe: tells net.bpf.c which interfaces to look at (the tap
+ * devices of this network namespace; with --pid only those the given
+ * processes hold open) and how often to time a packet, and turns the taps'
+ * own counters and the BPF drop and delivery maps into iface samples of
+ * the process that holds each tap open (fdinfo "iff:"), or of the host
+ * record for a tap nobody holds.
+ *
+ * Packets and bytes come from the counters tun keeps per device
+ * (/proc/net/dev), read each interval: exact and free, where counting in
+ * BPF would put a map update on every packet. From the VM's point of view,
+ * rx is the tap's tx (tun_put_user(): the VM's side took the packet) and tx
+ * is the tap's rx.
+ *
+ * Delivery latency needs two per-packet tracepoints, net_dev_start_xmit and
+ * consume_skb; once a program is attached every packet of the host passes
+ * them (tens of ns each, whatever the program does), and a timed packet
+ * costs map updates at both ends. A control thread keeps both bounded, from
+ * the device counters every CONTROL_NS:
+ *  - per tap, the sampling shift: all packets are timed up to TIMED_PER_S
+ *    per second, beyond that 1 in 2^s (bpf/net.h);
+ *  - the duty cycle: while the host moves more than TRACE_OK_PPS packets
+ *    per second in all, the two programs are attached only part of each
+ *    second (in proportion, at least MIN_DUTY): consume_skb GRACE_TICKS
+ *    longer than net_dev_start_xmit, so that the packets timed in the
+ *    window are seen delivered.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "bpf/net.h"
+#include "net.skel.h"
+#include "user/probes/dropreason.h"
+#include "user/probes/net.h"
+#include "user/probes/netdev.h"
+#include "user/probes/tpprog.h"
+
+#define NEVENTS 3
+#define EV_XMIT 0
+#define EV_CONSUME 1
+#define MAX_TAPS 4096
+#define MAX_DEVS 4096
+#define DEVBUF_SIZE (MAX_DEVS * 160)
+#define STATS_MIN 64
+#define OWNER_RETRY_S 5    /* a tap without a known holder: rescan /proc */
+#define OWNER_REFRESH_S 60 /* holders change rarely: rescan anyway */
+#define TIMED_PER_S 2000.0 /* delivery samples per second and tap */
+/* until the control thread knows a new tap's rate: 1 packet in 256 */
+#define INITIAL_SHIFT 8
+#define TRACE_OK_PPS 20000.0  /* host packets/s traced all the time */
+#define MIN_DUTY 0.05
+#define TICK_NS 50000000LL    /* the duty cycle's step */
+#define TICKS 20              /* per period of a second */
+#define GRACE_TICKS 2
+#define CONTROL_TICKS 2       /* rates and shifts every 100 ms */
+
+static const struct kp_tp_event events[NEVENTS] = {
+	{ "net_dev_start_xmit", "xmit_btf", "xmit_raw" },
+	{ "consume_skb", "consume_btf", "consume_raw" },
+	{ "kfree_skb", "drop_btf", "drop_raw" },
+};
+
+struct tap_rec {
+	unsigned int ifindex;
+	char name[IF_NAMESIZE];
+	uint32_t owner;     /* the process holding it open, 0: none found */
+	bool present;       /* seen in the last sysfs scan */
+	bool watched;
+	bool counted;       /* last holds a reading */
+	struct kp_netdev_stats last;  /* at the last interval */
+	/* the control thread's */
+	unsigned int shift; /* 1 in 2^shift delivered packets is timed */
+	uint64_t ctl_tx;    /* tx_packets at the last control step */
+	bool ctl_counted;
+};
+
+/* What a reading of /proc/net/dev needs; one per thread. */
+struct devs {
+	struct kp_netdev_stats *v;
+	char *buf;
+	int n;
+};
+
+struct net_state {
+	struct net_bpf *skel;
+	struct bpf_link *links[NEVENTS];
+	const char *how[NEVENTS];   /* how each program attached, or NULL */
+	int stats_fd, watch_hi_fd;
+	uint32_t max_entries;
+	const struct kp_opts *opts;
+	const char *proc_root, *sys_root;
+	struct kp_snap prev, cur;
+	uint64_t lost_prev;
+	struct kp_dropreasons reasons;
+	struct kp_tap *scan;        /* scratch for kp_sys_taps() */
+	struct devs rd;             /* the sampling path's reading */
+	time_t owners_at;
+	/* under lock: the taps, and the control thread's state */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t thread;
+	bool thread_started, stop;
+	struct tap_rec *taps;
+	size_t ntaps, cap;
+	struct devs ctl;            /* the control thread's reading */
+	uint64_t ctl_host;          /* all devices' packets, last step */
+	struct timespec ctl_at;
+	bool ctl_counted;
+	double duty;
+};
+
+static void thread_stop(struct net_state *ns);
+
+static void devs_free(struct devs *d)
+{
+	free(d->v);
+	free(d->buf);
+}
+
+static int devs_alloc(struct devs *d)
+{
+	d->v = calloc(MAX_DEVS, sizeof(*d->v));
+	d->buf = malloc(DEVBUF_SIZE);
+	return d->v && d->buf ? 0 : -ENOMEM;
+}
+
+static void state_free(struct net_state *ns)
+{
+	size_t i;
+
+	if (!ns)
+		return;
+	thread_stop(ns);
+	for (i = 0; i < NEVENTS; i++)
+		bpf_link__destroy(ns->links[i]);
+	net_bpf__destroy(ns->skel);
+	kp_snap_free(&ns->prev);
+	kp_snap_free(&ns->cur);
+	kp_dropreasons_free(&ns->reasons);
+	devs_free(&ns->rd);
+	devs_free(&ns->ctl);
+	free(ns->scan);
+	free(ns->taps);
+	pthread_mutex_destroy(&ns->lock);
+	pthread_cond_destroy(&ns->cond);
+	free(ns);
+}
+
+static bool pid_wanted(const struct kp_opts *o, uint32_t pid)
+{
+	size_t i;
+
+	if (!o->npids)
+		return true;
+	for (i = 0; i < o->npids; i++)
+		if (o->pids[i] == pid)
+			return true;
+	return false;
+}
+
+static struct tap_rec *tap_by_ifindex(struct net_state *ns,
+				      unsigned int ifindex)
+{
+	size_t i;
+
+	for (i = 0; i < ns->ntaps; i++)
+		if (ns->taps[i].ifindex == ifindex)
+			return &ns->taps[i];
+	return NULL;
+}
+
+/* Tell the BPF side about t: not watched (0) or 1 + its shift. */
+static void set_watch(struct net_state *ns, const struct tap_rec *t)
+{
+	__u8 w = t->watched ? 1 + t->shift : 0;
+
+	if (t->ifindex < NET_WATCH_MAX)
+		__atomic_store_n(&ns->skel->bss->watch[t->ifindex], w,
+				 __ATOMIC_RELAXED);
+	else if (w)
+		bpf_map_update_elem(ns->watch_hi_fd, &t->ifindex, &w, BPF_ANY);
+	else
+		bpf_map_delete_elem(ns->watch_hi_fd, &t->ifindex);
+}
+
+/* Read /proc/net/dev into d; 0 or -errno. */
+static int read_devs(const struct net_state *ns, struct devs *d)
+{
+	char path[64];
+	size_t n, got = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/net/dev", ns->proc_root);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while ((n = fread(d->buf + got, 1, DEVBUF_SIZE - 1 - got, f)) > 0)
+		got += n;
+	fclose(f);
+	d->buf[got] = '\0';
+	d->n = kp_parse_proc_net_dev(d->buf, d->v, MAX_DEVS);
+	return d->n < 0 ? d->n : 0;
+}
+
+static const struct kp_netdev_stats *dev_stats(const struct devs *d,
+					       const char *name)
+{
+	int i;
+
+	for (i = 0; i < d->n; i++)
+		if (!strcmp(d->v[i].name, name))
+			return &d->v[i];
+	return NULL;
+}
+
+/* Packets of every device of the namespace, both ways. */
+static uint64_t host_packets(const struct devs *d)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < d->n; i++)
+		n += d->v[i].rx_packets + d->v[i].tx_packets;
+	return n;
+}
+
+static int owner_found(uint32_t pid, const char *ifname, void *arg)
+{
+	struct net_state *ns = arg;
+	size_t i;
+
+	for (i = 0; i < ns->ntaps; i++)
+		if (!strcmp(ns->taps[i].name, ifname) && !ns->taps[i].owner)
+			ns->taps[i].owner = pid;
+	return 0;
+}
+
+/* Who holds each tap: the --pid processes, or every process. */
+static void scan_owners(struct net_state *ns)
+{
+	size_t i;
+
+	for (i = 0; i < ns->ntaps; i++)
+		ns->taps[i].owner = 0;
+	kp_proc_tap_owners(ns->proc_root, ns->opts->pids, ns->opts->npids,
+			   owner_found, ns);
+	ns->owners_at = time(NULL);
+}
+
+static bool owner_gone(const struct net_state *ns, const struct tap_rec *t)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%u", ns->proc_root, t->owner);
+	return stat(path, &st) != 0;
+}
+
+static struct tap_rec *tap_add(struct net_state *ns, unsigned int ifindex)
+{
+	struct tap_rec *t;
+	void *p;
+
+	if (ns->ntaps == ns->cap) {
+		p = realloc(ns->taps, (ns->cap ? ns->cap * 2 : 16) * sizeof(*t));
+		if (!p)
+			return NULL;
+		ns->taps = p;
+		ns->cap = ns->cap ? ns->cap * 2 : 16;
+	}
+	t = &ns->taps[ns->ntaps++];
+	memset(t, 0, sizeof(*t));
+	t->ifindex = ifindex;
+	return t;
+}
+
+/*
+ * Scan sysfs for taps, find who holds them when something changed, and
+ * watch the taps whose holder is wanted. A newly watched tap's counters
+ * are read once as the base of its first interval. Taps that vanished stay
+ * (unwatched) until their last counts were read. Under ns->lock.
+ */
+static int refresh(struct net_state *ns)
+{
+	bool rescan = time(NULL) - ns->owners_at >= OWNER_REFRESH_S, on;
+	const struct kp_netdev_stats *c;
+	bool have_devs = false;
+	struct tap_rec *t;
+	size_t i;
+	int n;
+
+	n = kp_sys_taps(ns->sys_root, ns->scan, MAX_TAPS);
+	if (n < 0)
+		return n;
+	for (i = 0; i < ns->ntaps; i++)
+		ns->taps[i].present = false;
+	for (i = 0; i < (size_t)n; i++) {
+		t = tap_by_ifindex(ns, ns->scan[i].ifindex);
+		if (!t)
+			t = tap_add(ns, ns->scan[i].ifindex);
+		if (!t)
+			return -ENOMEM;
+		if (strcmp(t->name, ns->scan[i].name)) {
+			/* a new tap, or another device with that ifindex */
+			memcpy(t->name, ns->scan[i].name, IF_NAMESIZE);
+			t->owner = 0;
+			t->counted = t->ctl_counted = false;
+			t->shift = INITIAL_SHIFT;
+			rescan = true; /* find its holder now */
+		}
+		t->present = true;
+		if ((!t->owner && time(NULL) - ns->owners_at >= OWNER_RETRY_S) ||
+		    (t->owner && owner_gone(ns, t)))
+			rescan = true;
+	}
+	if (rescan)
+		scan_owners(ns);
+	for (i = 0; i < ns->ntaps; i++) {
+		t = &ns->taps[i];
+		on = t->present && (!ns->opts->npids ||
+				    (t->owner && pid_wanted(ns->opts, t->owner)));
+		if (on && !t->counted) {
+			if (!have_devs)
+				have_devs = !read_devs(ns, &ns->rd);
+			c = have_devs ? dev_stats(&ns->rd, t->name) : NULL;
+			if (c) {
+				t->last = *c;
+				t->counted = true;
+			}
+		}
+		if (on != t->watched) {
+			t->watched = on;
+			set_watch(ns, t);
+		}
+	}
+	return 0;
+}
+
+/* The control thread */
+
+/* Attach (on) or detach the program of event i. */
+static void set_traced(struct net_state *ns, int i, bool on)
+{
+	const char *name;
+
+	if (on == (ns->links[i] != NULL) || !ns->how[i])
+		return;
+	if (!on) {
+		bpf_link__destroy(ns->links[i]);
+		ns->links[i] = NULL;
+		return;
+	}
+	name = strcmp(ns->how[i], "tp_btf") ? events[i].raw_prog :
+					      events[i].btf_prog;
+	/* on failure: tried again at the next tick */
+	ns->links[i] = bpf_program__attach(
+		bpf_object__find_program_by_name(ns->skel->obj, name));
+}
+
+static double since(const struct timespec *a, const struct timespec *b)
+{
+	return (b->tv_sec - a->tv_sec) + (b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* Rates since the last step: the duty cycle and each tap's shift. */
+static void control(struct net_state *ns)
+{
+	const struct kp_netdev_stats *c;
+	struct timespec now;
+	unsigned int shift;
+	struct tap_rec *t;
+	uint64_t host;
+	double secs;
+	size_t i;
+
+	if (read_devs(ns, &ns->ctl))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	secs = since(&ns->ctl_at, &now);
+	host = host_packets(&ns->ctl);
+	if (ns->ctl_counted && secs > 0)
+		ns->duty = kp_trace_duty((host - ns->ctl_host) / secs,
+					 TRACE_OK_PPS, MIN_DUTY);
+	for (i = 0; i < ns->ntaps; i++) {
+		t = &ns->taps[i];
+		c = dev_stats(&ns->ctl, t->name);
+		if (!t->watched || !c)
+			continue;
+		if (t->ctl_counted && ns->ctl_counted && secs > 0) {
+			/* timed packets per second: while traced */
+			shift = kp_sample_shift((c->tx_packets - t->ctl_tx) /
+						secs * ns->duty, TIMED_PER_S,
+						NET_SHIFT_MAX);
+			if (shift != t->shift) {
+				t->shift = shift;
+				set_watch(ns, t);
+			}
+		}
+		t->ctl_tx = c->tx_packets;
+		t->ctl_counted = true;
+	}
+	ns->ctl_host = host;
+	ns->ctl_at = now;
+	ns->ctl_counted = true;
+}
+
+static void add_ns(struct timespec *t, long long ns)
+{
+	t->tv_sec += (t->tv_nsec + ns) / 1000000000LL;
+	t->tv_nsec = (t->tv_nsec + ns) % 1000000000LL;
+}
+
+/*
+ * Every tick: the control step (every CONTROL_TICKS), then the programs
+ * attached as the duty cycle wants at this tick of the period.
+ */
+static void *thread_main(void *arg)
+{
+	struct net_state *ns = arg;
+	struct timespec next;
+	unsigned int tick = 0;
+	int on;
+
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	pthread_mutex_lock(&ns->lock);
+	while (!ns->stop) {
+		if (!(tick % CONTROL_TICKS))
+			control(ns);
+		on = (int)(ns->duty * TICKS + 0.5);
+		if (on < 1)
+			on = 1;
+		set_traced(ns, EV_XMIT, on >= TICKS || (int)(tick % TICKS) < on);
+		set_traced(ns, EV_CONSUME,
+			   on >= TICKS || (int)(tick % TICKS) < on + GRACE_TICKS);
+		add_ns(&next, TICK_NS);
+		while (!ns->stop && pthread_cond_timedwait(&ns->cond, &ns->lock,
+							   &next) != ETIMEDOUT)
+			;
+		tick++;
+	}
+	pthread_mutex_unlock(&ns->lock);
+	return NULL;
+}
+
+static int thread_start(struct net_state *ns)
+{
+	int err;
+
+	ns->duty = 1.0;
+	err = pthread_create(&ns->thread, NULL, thread_main, ns);
+	if (err)
+		return -err;
+	ns->thread_started = true;
+	return 0;
+}
+
+static void thread_stop(struct net_state *ns)
+{
+	if (!ns->thread_started)
+		return;
+	pthread_mutex_lock(&ns->lock);
+	ns->stop = true;
+	pthread_cond_signal(&ns->cond);
+	pthread_mutex_unlock(&ns->lock);
+	pthread_join(ns->thread, NULL);
+	ns->thread_started = false;
+}
+
+/* Start and load */
+
+static uint32_t netns_inode(const char *proc_root)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/self/ns/net", proc_root);
+	return stat(path, &st) ? 0 : (uint32_t)st.st_ino;
+}
+
+static int open_load(struct net_state *ns, const struct kp_probe_env *env,
+		     enum kp_attach mode, struct kp_probe_status *st)
+{
+	const struct kp_opts *o = env->opts;
+	int err;
+
+	ns->skel = net_bpf__open();
+	if (!ns->skel)
+		return -errno;
+	ns->skel->rodata->netns_ino = netns_inode(env->proc_root);
+	ns->max_entries = o->map_entries / 4 > STATS_MIN ? o->map_entries / 4 :
+			  STATS_MIN;
+	err = bpf_map__set_max_entries(ns->skel->maps.stats, ns->max_entries);
+	if (!err)
+		err = bpf_map__set_max_entries(ns->skel->maps.pending,
+					       o->map_entries);
+	if (err)
+		return err;
+	kp_tp_choose(ns->skel->obj, events, NEVENTS, env->ks, mode, st);
+	return net_bpf__load(ns->skel);
+}
+
+static struct net_state *state_new(const struct kp_probe_env *env)
+{
+	struct net_state *ns = calloc(1, sizeof(*ns));
+	pthread_condattr_t ca;
+
+	if (!ns)
+		return NULL;
+	ns->opts = env->opts;
+	ns->proc_root = env->proc_root;
+	ns->sys_root = "/sys";
+	kp_snap_init(&ns->prev, sizeof(struct net_key), sizeof(struct net_val));
+	kp_snap_init(&ns->cur, sizeof(struct net_key), sizeof(struct net_val));
+	pthread_mutex_init(&ns->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&ns->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	ns->scan = calloc(MAX_TAPS, sizeof(*ns->scan));
+	if (!ns->scan || devs_alloc(&ns->rd) || devs_alloc(&ns->ctl)) {
+		state_free(ns);
+		return NULL;
+	}
+	return ns;
+}
+
+int kp_net_start(const struct kp_probe_env *env, void **state,
+		 struct kp_probe_status *st)
+{
+	const struct btf *btf;
+	struct net_state *ns;
+	size_t i;
+	int err;
+
+	ns = state_new(env);
+	if (!ns)
+		return -ENOMEM;
+	btf = kp_ksupport_vmlinux_btf(env->ks);
+	if (btf) /* without: reasons are written as numbers */
+		kp_dropreasons_load(&ns->reasons, btf);
+
+	err = open_load(ns, env, env->opts->attach, st);
+	if (err && err != -EPERM && env->opts->attach == KP_ATTACH_AUTO) {
+		net_bpf__destroy(ns->skel);
+		ns->skel = NULL;
+		err = open_load(ns, env, KP_ATTACH_CLASSIC, st);
+	}
+	if (err) {
+		kp_tp_load_error(err, st);
+		goto err_free;
+	}
+	ns->stats_fd = bpf_map__fd(ns->skel->maps.stats);
+	ns->watch_hi_fd = bpf_map__fd(ns->skel->maps.watch_hi);
+	err = refresh(ns);
+	if (err) {
+		snprintf(st->reason, sizeof(st->reason),
+			 "failed to list network devices in /sys/class/net: %s",
+			 strerror(-err));
+		goto err_free;
+	}
+	if (!kp_tp_attach(ns->skel->obj, events, NEVENTS, ns->links, st)) {
+		kp_no_program_reason(st);
+		err = -ENOENT;
+		goto err_free;
+	}
+	for (i = 0; i < NEVENTS; i++)
+		ns->how[i] = st->progs[i].how;
+	err = thread_start(ns);
+	if (err) {
+		snprintf(st->reason, sizeof(st->reason),
+			 "failed to start a thread: %s", strerror(-err));
+		goto err_free;
+	}
+	st->attached = true;
+	*state = ns;
+	return 0;
+
+err_free:
+	state_free(ns);
+	return err;
+}
+
+/* Read */
+
+struct decode_ctx {
+	struct net_state *ns;
+	struct kp_interval *iv;
+};
+
+/* The record a tap's samples go to (its holder, 0: the host), or -1 when
+ * the --pid filter excludes it. */
+static int64_t tap_pid(const struct net_state *ns, const struct tap_rec *t)
+{
+	uint32_t pid = t ? t->owner : 0;
+
+	if (ns->opts->npids && !pid_wanted(ns->opts, pid))
+		return -1;
+	return pid;
+}
+
+static int decode(const void *key, const uint64_t *delta, void *arg)
+{
+	const struct net_val *d = (const struct net_val *)delta;
+	const struct net_key *k = key;
+	struct decode_ctx *c = arg;
+	char ifname[IF_NAMESIZE + 8], buf[24];
+	struct tap_rec *t;
+	int64_t pid;
+
+	if (!d->packets)
+		return 0;
+	t = tap_by_ifindex(c->ns, k->ifindex);
+	pid = tap_pid(c->ns, t);
+	if (pid < 0)
+		return 0; /* a tap that changed hands */
+	if (t)
+		snprintf(ifname, sizeof(ifname), "%s", t->name);
+	else
+		snprintf(ifname, sizeof(ifname), "if%u", k->ifindex);
+	if (k->kind == NET_KIND_DROP)
+		return kp_interval_add_dev(c->iv, pid, KP_M_IF_DROPS, ifname,
+				kp_dropreason_name(&c->ns->reasons, k->reason,
+						   buf, sizeof(buf)),
+				d->packets, NULL);
+	return kp_interval_add_dev(c->iv, pid, KP_M_IF_DELIVERY, ifname, "", 0,
+				   &d->hist);
+}
+
+static int add_dir(struct kp_interval *iv, uint32_t pid, const char *ifname,
+		   const char *dir, uint64_t packets, uint64_t bytes)
+{
+	int err;
+
+	if (!packets)
+		return 0;
+	err = kp_interval_add_dev(iv, pid, KP_M_IF_PACKETS, ifname, dir,
+				  packets, NULL);
+	if (!err)
+		err = kp_interval_add_dev(iv, pid, KP_M_IF_BYTES, ifname, dir,
+					  bytes, NULL);
+	return err;
+}
+
+/* Packets and bytes of every watched tap since the last reading, from the
+ * VM's point of view. */
+static int read_counters(struct net_state *ns, struct kp_interval *iv)
+{
+	const struct kp_netdev_stats *c;
+	struct tap_rec *t;
+	int64_t pid;
+	size_t i;
+	int err;
+
+	if (read_devs(ns, &ns->rd))
+		return 0; /* counts of this interval go to the next */
+	for (i = 0; i < ns->ntaps; i++) {
+		t = &ns->taps[i];
+		c = dev_stats(&ns->rd, t->name);
+		if (!t->watched || !t->counted || !c)
+			continue;
+		pid = tap_pid(ns, t);
+		if (pid >= 0) {
+			err = add_dir(iv, pid, t->name, "rx",
+				      c->tx_packets - t->last.tx_packets,
+				      c->tx_bytes - t->last.tx_bytes);
+			if (!err)
+				err = add_dir(iv, pid, t->name, "tx",
+					      c->rx_packets - t->last.rx_packets,
+					      c->rx_bytes - t->last.rx_bytes);
+			if (err)
+				return err;
+		}
+		t->last = *c;
+	}
+	return 0;
+}
+
+/*
+ * Taps that vanished: delete their map entries once their last counts
+ * were reported (the read before this one saw them gone), then forget
+ * them.
+ */
+static void drop_vanished(struct net_state *ns)
+{
+	struct kp_snap *s = &ns->cur;
+	struct tap_rec *t;
+	size_t i, j = 0;
+
+	for (i = 0; i < s->n; i++) {
+		struct net_key *k = kp_snap_key(s, i);
+
+		t = tap_by_ifindex(ns, k->ifindex);
+		if (!t || !t->present) {
+			bpf_map_delete_elem(ns->stats_fd, k);
+			continue;
+		}
+		if (i != j) {
+			memcpy(kp_snap_key(s, j), k, s->key_size);
+			memcpy(kp_snap_val(s, j), kp_snap_val(s, i),
+			       s->nvals * sizeof(uint64_t));
+		}
+		j++;
+	}
+	s->n = j;
+	for (i = 0, j = 0; i < ns->ntaps; i++)
+		if (ns->taps[i].present)
+			ns->taps[j++] = ns->taps[i];
+	ns->ntaps = j;
+}
+
+int kp_net_read(void *state, struct kp_interval *iv)
+{
+	struct net_state *ns = state;
+	struct decode_ctx c = { .ns = ns, .iv = iv };
+	uint64_t lost;
+	int err;
+
+	err = kp_map_read(ns->stats_fd, &ns->cur, ns->max_entries);
+	if (!err)
+		err = kp_snap_sort(&ns->cur);
+	pthread_mutex_lock(&ns->lock);
+	if (!err)
+		err = kp_snap_delta(&ns->prev, &ns->cur, decode, &c);
+	if (!err)
+		err = read_counters(ns, iv);
+	if (!err) {
+		lost = ns->skel->bss->lost_events;
+		err = kp_interval_add_lost(iv, "net", lost - ns->lost_prev);
+		ns->lost_prev = lost;
+		drop_vanished(ns);
+		kp_snap_swap(&ns->prev, &ns->cur);
+	}
+	if (!err)
+		err = refresh(ns);
+	pthread_mutex_unlock(&ns->lock);
+	return err;
+}
+
+void kp_net_stop(void *state)
+{
+	state_free(state);
+}

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <microhttpd.h>
+#include "user/core/cli.h"
+#include "user/service/http.h"
+
+#define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+struct kp_http {
+	struct MHD_Daemon *d;
+	kp_http_render_fn render;
+	void *arg;
+};
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status,
+			     const char *text)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(strlen(text), (void *)text,
+					    MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", "text/plain");
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED) /* RFC 9110 15.5.6 */
+		MHD_add_response_header(r, "Allow", "GET, HEAD");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
+			      const char *url, const char *method,
+			      const char *version, const char *data,
+			      size_t *data_size, void **state)
+{
+	struct kp_http *h = cls;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	size_t len;
+	char *buf;
+
+	(void)version;
+	(void)data;
+	(void)data_size;
+	(void)state;
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+			     "only GET and HEAD\n");
+	if (!strcmp(url, "/"))
+		return reply(c, MHD_HTTP_OK, "kvmprobe: metrics at /metrics\n");
+	if (strcmp(url, "/metrics"))
+		return reply(c, MHD_HTTP_NOT_FOUND, "not found\n");
+	if (h->render(h->arg, &buf, &len))
+		return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			     "failed to render metrics\n");
+	r = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(buf);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", CONTENT_TYPE);
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+int kp_http_bind(const char *where, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	socklen_t sl;
+	char addr[128];
+	uint16_t port;
+	int fd, one = 1, e;
+
+	if (kp_parse_listen(where, addr, sizeof(addr), &port)) {
+		snprintf(err, errlen, "'%s' is not ADDR:PORT", where);
+		return -EINVAL;
+	}
+	if (inet_pton(AF_INET, addr, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons(port);
+		sl = sizeof(*in4);
+	} else if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		sl = sizeof(*in6);
+	} else {
+		snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 address",
+			 addr);
+		return -EINVAL;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto err;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) || listen(fd, 64)) {
+		e = errno;
+		close(fd);
+		errno = e;
+		goto err;
+	}
+	return fd;
+err:
+	e = errno;
+	snprintf(err, errlen, "failed to listen on %s:%u: %s", addr, port,
+		 strerror(e));
+	return -e;
+}
+
+struct kp_http *kp_http_start_fd(int fd, kp_http_render_fn render, void *arg,
+				 char *err, size_t errlen)
+{
+	struct kp_http *h = calloc(1, sizeof(*h));
+
+	if (!h) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	h->render = render;
+	h->arg = arg;
+	errno = 0;
+	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+				handle, h, MHD_OPTION_LISTEN_SOCKET, fd,
+				MHD_OPTION_CONNECTION_LIMIT, 32U,
+				MHD_OPTION_CONNECTION_TIMEOUT, 10U,
+				MHD_OPTION_END);
+	if (!h->d) {
+		snprintf(err, errlen, "failed to start the HTTP server: %s",
+			 errno ? strerror(errno) : "unknown error");
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+struct kp_http *kp_http_start(const char *listen, kp_http_render_fn render,
+			      void *arg, char *err, size_t errlen)
+{
+	struct kp_http *h;
+	int fd = kp_http_bind(listen, err, errlen);
+
+	if (fd < 0)
+		return NULL;
+	h = kp_http_start_fd(fd, render, arg, err, errlen);
+	if (!h)
+		close(fd);
+	return h;
+}
+
+void kp_http_stop(struct kp_http *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->d);
+	free(h);
+}
