@@ -37,6 +37,7 @@
 #define MAX_PIDFILES 1024
 #define MAX_VHOST_KTHREADS 4096
 #define MAX_THREADS 4096        /* per VMM */
+#define SIGHT_MAX 64
 
 /*
  * Names of processes (tid 0) and threads seen alive, so the last interval
@@ -48,7 +49,21 @@ struct comm_entry {
 	uint32_t pid, tid;
 	time_t seen;
 	uint64_t start_time; /* processes (tid 0): 0 when unknown */
+	int vcpu;            /* threads: the vCPU index once known, else -1 */
 	char comm[KP_COMM_MAX];
+};
+
+/*
+ * A VMM process the sampling path met before the scanner's table had it
+ * (QEMU reads its disks while it starts, before libvirt reports the
+ * domain): what its command line says, read once at first sight.
+ */
+struct first_sight {
+	uint32_t pid;
+	uint64_t start_time;
+	time_t seen;
+	bool named;          /* libvirt's QEMU: args are its names */
+	struct kp_qemu_args args;
 };
 
 /* What the scanner knows about a VMM process. */
@@ -90,6 +105,8 @@ struct kp_resolver {
 	size_t n;
 	struct kp_notice taken[MAX_NOTICES]; /* with the table last applied */
 	size_t ntaken;
+	struct first_sight sights[SIGHT_MAX];
+	size_t nsights;
 
 	/* scanner thread only */
 	struct proc_entry *procs;
@@ -808,6 +825,7 @@ static struct comm_entry *comm_of(struct kp_resolver *r, uint32_t pid,
 		e = cache_slot(r, now);
 		e->pid = pid;
 		e->tid = tid;
+		e->vcpu = -1;
 	}
 	memcpy(e->comm, comm, sizeof(e->comm));
 	e->start_time = st.start_time;
@@ -850,13 +868,102 @@ static int fill_ident(struct kp_vm_rec *vm, const struct kp_ident *id)
 	return err;
 }
 
+/*
+ * The vCPU index of thread tid of VMM pid: the table's, else the one
+ * remembered here, else its name's ("CPU <n>/KVM"). Remembered once known:
+ * the last interval of a VMM that exited keeps its indexes although the
+ * thread names are gone from /proc by then. -1 when unknown.
+ */
+static int vcpu_index(struct kp_resolver *r, const struct kp_ident *id,
+		      uint32_t pid, uint32_t tid, time_t now)
+{
+	const struct kp_ident_thread *th = kp_ident_thread(id, tid);
+	struct comm_entry *e = cache_find(r, pid, tid);
+
+	if (th && th->kind == KP_THREAD_VCPU) {
+		if (!e) {
+			e = cache_slot(r, now);
+			memset(e, 0, sizeof(*e));
+			e->pid = pid;
+			e->tid = tid;
+		}
+		e->vcpu = th->index;
+		e->seen = now;
+		return th->index;
+	}
+	if (e && e->vcpu >= 0) {
+		e->seen = now;
+		return e->vcpu;
+	}
+	e = comm_of(r, pid, tid, now);
+	if (!e)
+		return -1;
+	e->vcpu = kp_parse_vcpu_name(e->comm);
+	return e->vcpu;
+}
+
+/*
+ * What the command line of VMM pid says, read once when the sampling path
+ * first meets it before the table does; NULL when it cannot be read.
+ */
+static const struct first_sight *first_sight(struct kp_resolver *r,
+					     uint32_t pid,
+					     uint64_t start_time, time_t now)
+{
+	struct first_sight *s = NULL;
+	struct kp_machine_scope m;
+	uint32_t pids[MAX_PIDFILES];
+	size_t i;
+	int n;
+
+	for (i = 0; i < r->nsights; i++) {
+		s = &r->sights[i];
+		if (s->pid == pid && s->start_time == start_time) {
+			s->seen = now;
+			return s;
+		}
+	}
+	if (r->nsights < SIGHT_MAX) {
+		s = &r->sights[r->nsights++];
+	} else {
+		s = &r->sights[0];
+		for (i = 1; i < r->nsights; i++)
+			if (r->sights[i].seen < s->seen)
+				s = &r->sights[i];
+	}
+	memset(s, 0, sizeof(*s));
+	s->pid = pid;
+	s->start_time = start_time;
+	s->seen = now;
+	if (kp_proc_read_qemu_args(r->cfg.proc_root, pid, &s->args))
+		memset(&s->args, 0, sizeof(s->args));
+	/* libvirt's QEMU, as build_ident() tells it */
+	s->named = !kp_proc_read_machine_cgroup(r->cfg.proc_root, pid, &m);
+	if (!s->named && r->cfg.libvirt_run_dir) {
+		n = kp_read_pidfiles(r->cfg.libvirt_run_dir, pids, MAX_PIDFILES);
+		s->named = n > 0 && in_list(pids, n, pid);
+	}
+	return s;
+}
+
+/* Names of a VMM the table does not know yet: its command line's. */
+static int fill_first_sight(struct kp_vm_rec *vm, const struct first_sight *s)
+{
+	if (!s || !s->named)
+		return 0;
+	if (s->args.name[0] && !(vm->name = strdup(s->args.name)))
+		return -ENOMEM;
+	if (s->args.uuid[0] && !(vm->uuid = strdup(s->args.uuid)))
+		return -ENOMEM;
+	return 0;
+}
+
 static const struct kp_ident *resolve_vm(struct kp_resolver *r,
 					 const struct kp_idtable *t,
 					 struct kp_vm_rec *vm, time_t now,
 					 int *err)
 {
 	struct comm_entry *e = comm_of(r, vm->pid, 0, now);
-	const struct kp_ident_thread *th;
 	const struct kp_ident *id;
 	bool changed = false;
 	size_t i;
@@ -864,23 +971,23 @@ static const struct kp_ident *resolve_vm(struct kp_resolver *r,
 	if (e)
 		memcpy(vm->comm, e->comm, sizeof(vm->comm));
 	id = kp_idtable_find(t, vm->pid, e ? e->start_time : KP_START_ANY);
-	if (!id)
+	if (!id) {
+		/* named from its command line now, by libvirt from the
+		 * scanner's next table on */
 		want(r, vm->pid);
-	else
+		if (e)
+			*err = fill_first_sight(vm, first_sight(r, vm->pid,
+								e->start_time,
+								now));
+	} else {
 		*err = fill_ident(vm, id);
+	}
 	for (i = 0; i < vm->nvcpus; i++) {
 		struct kp_vcpu_rec *vc = &vm->vcpus[i];
 
-		if (vc->index >= 0)
+		if (vc->index >= 0) /* the kernel's */
 			continue;
-		th = kp_ident_thread(id, vc->tid);
-		if (th && th->kind == KP_THREAD_VCPU) {
-			vc->index = th->index;
-		} else {
-			e = comm_of(r, vm->pid, vc->tid, now);
-			if (e)
-				vc->index = kp_parse_vcpu_name(e->comm);
-		}
+		vc->index = vcpu_index(r, id, vm->pid, vc->tid, now);
 		changed |= vc->index >= 0;
 	}
 	if (changed)
