@@ -113,6 +113,7 @@ TEST_LIBS_record := $(call obj,hist) $(call obj,metrics)
 TEST_LIBS_hist := -lm
 TEST_LIBS_dropreason := -lbpf -lelf -lz
 TEST_LIBS_netdev := $(call obj,vmproc)
+TEST_LIBS_procfs := $(call obj,vmproc)
 TEST_LIBS_sink_dev := $(call obj,record) $(call obj,metrics) \
 	$(call obj,hist) $(call obj,jsonutil) -ljson-c -lm
 TEST_LIBS_config := $(call obj,cli) $(call obj,alert) $(call obj,metrics) \

@@ -14,7 +14,6 @@
 #include <string.h>
 #include <time.h>
 #include <bpf/libbpf.h>
-#include "user/probes/block.h"
 #include "user/core/cli.h"
 #include "user/service/outq.h"
 #include "user/service/privs.h"
@@ -434,8 +433,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kvmprobe: failed to allocate memory\n");
 		goto err_free;
 	}
-	/* disks get the guest's names (vda) from the resolver's topology */
-	kp_block_set_target_fn(kp_resolver_disk_target, r.resolver);
 	/* a busy port fails before anything attaches */
 	if (kp_service_bind(&r.svc, &opts, msg, sizeof(msg))) {
 		fprintf(stderr, "kvmprobe: %s\n", msg);

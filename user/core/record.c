@@ -25,7 +25,8 @@ static int grow(void **v, size_t *cap, size_t n, size_t size)
 /* The sample (metric, dev, label) of s, added when absent. */
 static struct kp_sample *sample_get_dev(struct kp_sample_set *s,
 					enum kp_metric_id metric,
-					const char *dev, const char *label)
+					const char *dev, const char *label,
+					uint64_t devid)
 {
 	struct kp_sample *p;
 	size_t i;
@@ -33,13 +34,17 @@ static struct kp_sample *sample_get_dev(struct kp_sample_set *s,
 	for (i = 0; i < s->n; i++)
 		if (s->v[i].metric == metric &&
 		    !strncmp(s->v[i].label, label, KP_LABEL_MAX - 1) &&
-		    !strncmp(s->v[i].dev, dev, KP_LABEL_MAX - 1))
+		    !strncmp(s->v[i].dev, dev, KP_LABEL_MAX - 1)) {
+			if (!s->v[i].devid)
+				s->v[i].devid = devid;
 			return &s->v[i];
+		}
 	if (grow((void **)&s->v, &s->cap, s->n, sizeof(*s->v)))
 		return NULL;
 	p = &s->v[s->n];
 	memset(p, 0, sizeof(*p));
 	p->metric = metric;
+	p->devid = devid;
 	strncpy(p->dev, dev, KP_LABEL_MAX - 1);
 	strncpy(p->label, label, KP_LABEL_MAX - 1);
 	if (kp_metric(metric)->type == KP_HISTOGRAM) {
@@ -62,7 +67,7 @@ static struct kp_sample *sample_get(struct kp_sample_set *s,
 				    enum kp_metric_id metric,
 				    const char *label)
 {
-	return sample_get_dev(s, metric, "", label);
+	return sample_get_dev(s, metric, "", label, 0);
 }
 
 static int sample_add(struct kp_sample_set *s, enum kp_metric_id metric,
@@ -93,7 +98,7 @@ static void samples_free(struct kp_sample_set *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static struct kp_vm_rec *vm_get(struct kp_interval *iv, uint32_t pid)
+struct kp_vm_rec *kp_interval_vm(struct kp_interval *iv, uint32_t pid)
 {
 	struct kp_vm_rec *vm;
 	size_t i;
@@ -134,7 +139,7 @@ static struct kp_vcpu_rec *vcpu_find(struct kp_interval *iv, uint32_t pid,
 	struct kp_vcpu_rec *vc;
 	struct kp_vm_rec *vm;
 
-	vm = vm_get(iv, pid);
+	vm = kp_interval_vm(iv, pid);
 	if (!vm)
 		return NULL;
 	vc = vcpu_get(vm, tid);
@@ -213,6 +218,12 @@ static int cmp_vcpu(const void *a, const void *b)
 	if (x->index != y->index)
 		return x->index < y->index ? -1 : 1;
 	return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+void kp_samples_sort(struct kp_sample_set *s)
+{
+	if (s->n)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_sample);
 }
 
 void kp_vm_sort_vcpus(struct kp_vm_rec *vm)
@@ -298,33 +309,51 @@ void kp_interval_clear(struct kp_interval *iv)
 	memset(iv, 0, sizeof(*iv));
 }
 
-int kp_interval_add_dev(struct kp_interval *iv, uint32_t pid,
-			enum kp_metric_id metric, const char *dev,
-			const char *label, uint64_t value,
-			const struct kp_hist *hist)
+int kp_samples_add_dev(struct kp_sample_set *s, enum kp_metric_id metric,
+		       const char *dev, uint64_t devid, const char *label,
+		       uint64_t value, const struct kp_hist *hist)
 {
 	const struct kp_metric_desc *d = kp_metric(metric);
-	struct kp_sample_set *s;
 	struct kp_sample *p;
-	struct kp_vm_rec *vm;
 
 	if (!d || (d->scope != KP_SCOPE_DISK && d->scope != KP_SCOPE_IFACE))
 		return -EINVAL;
-	if (pid == KP_PID_HOST) {
-		s = &iv->host;
-	} else {
-		vm = vm_get(iv, pid);
-		if (!vm)
-			return -ENOMEM;
-		s = &vm->s;
-	}
-	p = sample_get_dev(s, metric, dev, label);
+	p = sample_get_dev(s, metric, dev, label, devid);
 	if (!p)
 		return -ENOMEM;
 	p->value += value;
 	if (p->hist && hist)
 		kp_hist_merge(p->hist, hist);
 	return 0;
+}
+
+int kp_interval_add_dev_id(struct kp_interval *iv, uint32_t pid,
+			   enum kp_metric_id metric, const char *dev,
+			   uint64_t devid, const char *label, uint64_t value,
+			   const struct kp_hist *hist)
+{
+	const struct kp_metric_desc *d = kp_metric(metric);
+	struct kp_vm_rec *vm;
+
+	if (!d || (d->scope != KP_SCOPE_DISK && d->scope != KP_SCOPE_IFACE))
+		return -EINVAL;
+	if (pid == KP_PID_HOST)
+		return kp_samples_add_dev(&iv->host, metric, dev, devid, label,
+					  value, hist);
+	vm = kp_interval_vm(iv, pid);
+	if (!vm)
+		return -ENOMEM;
+	return kp_samples_add_dev(&vm->s, metric, dev, devid, label, value,
+				  hist);
+}
+
+int kp_interval_add_dev(struct kp_interval *iv, uint32_t pid,
+			enum kp_metric_id metric, const char *dev,
+			const char *label, uint64_t value,
+			const struct kp_hist *hist)
+{
+	return kp_interval_add_dev_id(iv, pid, metric, dev, 0, label, value,
+				      hist);
 }
 
 const struct kp_sample *kp_sample_find_dev(const struct kp_sample_set *s,

@@ -31,6 +31,9 @@ struct kp_sample {
 	enum kp_metric_id metric;
 	char dev[KP_LABEL_MAX]; /* disk and iface scopes: the device ("loop0",
 				 * "vnet0"); "" for every other scope */
+	uint64_t devid;         /* disk scope: the device's dev_t (makedev(),
+				 * as stat()'s st_rdev); iface scope: its
+				 * ifindex; 0 when unknown or another scope */
 	char label[KP_LABEL_MAX];
 	uint64_t value;         /* counters; KP_SHOW_DELAY: the total */
 	struct kp_hist *hist;   /* histograms, owned */
@@ -107,6 +110,23 @@ int kp_interval_add_dev(struct kp_interval *iv, uint32_t pid,
 			enum kp_metric_id metric, const char *dev,
 			const char *label, uint64_t value,
 			const struct kp_hist *hist);
+/*
+ * kp_interval_add_dev, with the device's number (struct kp_sample's devid):
+ * the resolver names disks and places taps by it.
+ */
+int kp_interval_add_dev_id(struct kp_interval *iv, uint32_t pid,
+			   enum kp_metric_id metric, const char *dev,
+			   uint64_t devid, const char *label, uint64_t value,
+			   const struct kp_hist *hist);
+/* The same into sample set s (a VM's, or the host's). */
+int kp_samples_add_dev(struct kp_sample_set *s, enum kp_metric_id metric,
+		       const char *dev, uint64_t devid, const char *label,
+		       uint64_t value, const struct kp_hist *hist);
+/* The record of process pid, added (without vCPUs) when absent; NULL when
+ * out of memory. */
+struct kp_vm_rec *kp_interval_vm(struct kp_interval *iv, uint32_t pid);
+/* Sort a set as kp_interval_finish does (by metric, device, label). */
+void kp_samples_sort(struct kp_sample_set *s);
 /* Sum vCPU samples into their VM, sort vCPUs by index, samples by name. */
 int kp_interval_finish(struct kp_interval *iv);
 /* Sort vCPUs: known indexes first, ascending, then by thread id. */

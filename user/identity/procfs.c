@@ -10,26 +10,6 @@
 #include <sys/stat.h>
 #include "user/identity/procfs.h"
 
-int kp_parse_vcpu_name(const char *comm)
-{
-	const char *p = comm;
-	long v = 0;
-
-	if (strncmp(p, "CPU ", 4))
-		return -1;
-	p += 4;
-	if (*p < '0' || *p > '9')
-		return -1;
-	while (*p >= '0' && *p <= '9') {
-		v = v * 10 + (*p++ - '0');
-		if (v > 65535)
-			return -1;
-	}
-	if (strcmp(p, "/KVM"))
-		return -1;
-	return (int)v;
-}
-
 static int read_line(const char *path, char *buf, size_t len)
 {
 	ssize_t n;

@@ -9,9 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* The vCPU index in a thread name "CPU <n>/KVM" (QEMU's), or -1. */
-int kp_parse_vcpu_name(const char *comm);
+#include "user/identity/vmproc.h" /* kp_parse_vcpu_name() */
 
 /* Read <root>/<pid>/comm (no trailing newline). 0 or -errno. */
 int kp_proc_comm(const char *root, uint32_t pid, char *buf, size_t len);

@@ -958,6 +958,51 @@ static int fill_first_sight(struct kp_vm_rec *vm, const struct first_sight *s)
 	return 0;
 }
 
+/* The disk of id on host device devno that has a guest name, or NULL. */
+static const struct kp_ident_disk *disk_of(const struct kp_ident *id,
+					   uint64_t devno)
+{
+	size_t i;
+
+	for (i = 0; id && devno && i < id->ndisks; i++)
+		if (id->disks[i].devno == devno && id->disks[i].target)
+			return &id->disks[i];
+	return NULL;
+}
+
+/*
+ * The guest's name (target "vda") of each disk VMM vm does I/O on, from
+ * the domain XML's disks by the host device number the samples carry.
+ */
+static int fill_targets(struct kp_vm_rec *vm, const struct kp_ident *id)
+{
+	const struct kp_ident_disk *disk;
+	struct kp_sample_set *s = &vm->s;
+	char dev[KP_LABEL_MAX];
+	size_t i, n = s->n;
+	bool added = false;
+	uint64_t devno;
+	int err = 0;
+
+	for (i = 0; i < n && !err; i++) {
+		if (kp_metric(s->v[i].metric)->scope != KP_SCOPE_DISK ||
+		    s->v[i].metric == KP_M_DISK_TARGET)
+			continue;
+		devno = s->v[i].devid;
+		disk = disk_of(id, devno);
+		if (!disk || kp_sample_find_dev(s, KP_M_DISK_TARGET, s->v[i].dev,
+						disk->target))
+			continue;
+		memcpy(dev, s->v[i].dev, sizeof(dev));
+		err = kp_samples_add_dev(s, KP_M_DISK_TARGET, dev, devno,
+					 disk->target, 1, NULL);
+		added = true;
+	}
+	if (added)
+		kp_samples_sort(s);
+	return err;
+}
+
 static const struct kp_ident *resolve_vm(struct kp_resolver *r,
 					 const struct kp_idtable *t,
 					 struct kp_vm_rec *vm, time_t now,
@@ -981,6 +1026,8 @@ static const struct kp_ident *resolve_vm(struct kp_resolver *r,
 								now));
 	} else {
 		*err = fill_ident(vm, id);
+		if (!*err)
+			*err = fill_targets(vm, id);
 	}
 	for (i = 0; i < vm->nvcpus; i++) {
 		struct kp_vcpu_rec *vc = &vm->vcpus[i];
@@ -1029,29 +1076,3 @@ int kp_resolver_apply(struct kp_resolver *r, struct kp_interval *iv)
 	return err;
 }
 
-int kp_resolver_disk_target(void *arg, uint32_t pid, uint64_t devno,
-			    char *buf, size_t len)
-{
-	struct kp_resolver *r = arg;
-	struct kp_idtable *t = kp_resolver_table(r);
-	int ret = -ENOENT;
-	size_t i, j;
-
-	if (!t)
-		return -ENOENT;
-	for (i = 0; i < kp_idtable_count(t) && ret; i++) {
-		const struct kp_ident *id = kp_idtable_at(t, i);
-
-		if (id->pid != pid || id->gone)
-			continue;
-		for (j = 0; j < id->ndisks; j++) {
-			if (id->disks[j].devno != devno || !id->disks[j].target)
-				continue;
-			snprintf(buf, len, "%s", id->disks[j].target);
-			ret = 0;
-			break;
-		}
-	}
-	kp_idtable_put(t);
-	return ret;
-}

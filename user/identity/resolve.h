@@ -45,7 +45,8 @@ void kp_resolver_free(struct kp_resolver *r);
 
 /*
  * Fill identities in a finished interval: comm, libvirt name and UUID,
- * memory gauges, vCPU indexes; drop VMs the domain filter excludes.
+ * memory gauges, vCPU indexes, the guest's names of disks (by the devid of
+ * disk samples); drop VMs the domain filter excludes.
  * Never blocks on libvirt. 0 or -ENOMEM.
  */
 int kp_resolver_apply(struct kp_resolver *r, struct kp_interval *iv);
@@ -60,13 +61,5 @@ size_t kp_resolver_notices(struct kp_resolver *r, struct kp_notice *out,
  * disks and tap devices per VM for the probes that attribute I/O.
  */
 struct kp_idtable *kp_resolver_table(struct kp_resolver *r);
-
-/*
- * The guest's name of the disk VMM pid does I/O on at host device devno
- * (a kp_disk_target_fn for the block probe): from the domain XML's disks.
- * 0 with the name in buf, or -ENOENT. Never blocks on libvirt.
- */
-int kp_resolver_disk_target(void *arg, uint32_t pid, uint64_t devno,
-			    char *buf, size_t len);
 
 #endif /* KP_RESOLVE_H */

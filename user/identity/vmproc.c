@@ -423,27 +423,39 @@ int kp_parse_vhost_comm(const char *comm, uint32_t *owner)
 	return 0;
 }
 
+/* "CPU <n>/KVM", as QEMU names vCPU threads with debug-threads=on */
+int kp_parse_vcpu_name(const char *comm)
+{
+	const char *p = comm;
+	long v = 0;
+
+	if (strncmp(p, "CPU ", 4))
+		return -1;
+	p += 4;
+	if (*p < '0' || *p > '9')
+		return -1;
+	while (*p >= '0' && *p <= '9') {
+		v = v * 10 + (*p++ - '0');
+		if (v > 65535)
+			return -1;
+	}
+	if (strcmp(p, "/KVM"))
+		return -1;
+	return (int)v;
+}
+
 enum kp_thread_kind kp_classify_thread(uint32_t pid, uint32_t tid,
 				       const char *comm, int *index)
 {
 	static const char iothread_pfx[] = "IO iothread";
 	uint32_t owner;
-	const char *p;
-	int n;
 
 	*index = -1;
 	if (tid == pid)
 		return KP_THREAD_MAIN;
-	/* "CPU <n>/KVM", as QEMU names vCPU threads with debug-threads=on */
-	if (!strncmp(comm, "CPU ", 4)) {
-		for (n = 0, p = comm + 4; *p >= '0' && *p <= '9' && n < 65536;
-		     p++)
-			n = n * 10 + (*p - '0');
-		if (p > comm + 4 && n < 65536 && !strcmp(p, "/KVM")) {
-			*index = n;
-			return KP_THREAD_VCPU;
-		}
-	}
+	*index = kp_parse_vcpu_name(comm);
+	if (*index >= 0)
+		return KP_THREAD_VCPU;
 	if (!strncmp(comm, "IO ", 3)) {
 		/* libvirt's iothread ids are "iothread<n>" */
 		if (!strncmp(comm, iothread_pfx, sizeof(iothread_pfx) - 1))

@@ -90,6 +90,8 @@ enum kp_thread_kind {
 	KP_THREAD__COUNT,
 };
 
+/* The vCPU index in a thread name "CPU <n>/KVM" (QEMU's), or -1. */
+int kp_parse_vcpu_name(const char *comm);
 /* Classify thread tid named comm of process pid; *index or -1. */
 enum kp_thread_kind kp_classify_thread(uint32_t pid, uint32_t tid,
 				       const char *comm, int *index);

@@ -3,7 +3,8 @@
  * The block probe: loads block.bpf.c, picks per tracepoint the BTF-typed or
  * the raw_tp program, attaches what the kernel has and turns the stats map
  * (per submitter, device and operation) into disk samples of each process's
- * record, or of the host record for I/O of kernel threads.
+ * record, or of the host record for I/O of kernel threads. Samples carry
+ * the device's number: the resolver names the guest's disks from it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -65,15 +66,6 @@ struct block_state {
 	struct devname names[MAX_DEVNAMES];
 	size_t nnames;
 };
-
-static kp_disk_target_fn target_fn;
-static void *target_arg;
-
-void kp_block_set_target_fn(kp_disk_target_fn fn, void *arg)
-{
-	target_fn = fn;
-	target_arg = arg;
-}
 
 static void state_free(struct block_state *bs)
 {
@@ -222,50 +214,34 @@ struct decode_ctx {
 	struct kp_interval *iv;
 };
 
-static int add_target(struct kp_interval *iv, const struct block_key *k,
-		      const char *dev)
-{
-	char target[KP_LABEL_MAX];
-
-	if (!target_fn || k->pid == BLOCK_PID_HOST)
-		return 0;
-	if (target_fn(target_arg, k->pid, makedev(kp_kdev_major(k->dev),
-						  kp_kdev_minor(k->dev)),
-		      target, sizeof(target)))
-		return 0;
-	target[sizeof(target) - 1] = '\0';
-	return kp_interval_add_dev(iv, k->pid, KP_M_DISK_TARGET, dev, target,
-				   1, NULL);
-}
-
 static int decode(const void *key, const uint64_t *delta, void *arg)
 {
 	const struct block_val *d = (const struct block_val *)delta;
 	const struct block_key *k = key;
 	struct decode_ctx *c = arg;
 	const char *dev, *op;
+	uint64_t devno;
 	int err;
 
 	if (!d->ios)
 		return 0;
 	dev = dev_name(c->bs, k->dev);
+	devno = makedev(kp_kdev_major(k->dev), kp_kdev_minor(k->dev));
 	op = kp_block_op_name(k->op);
-	err = kp_interval_add_dev(c->iv, k->pid, KP_M_DISK_IOS, dev, op,
-				  d->ios, NULL);
+	err = kp_interval_add_dev_id(c->iv, k->pid, KP_M_DISK_IOS, dev, devno,
+				     op, d->ios, NULL);
 	if (!err)
-		err = kp_interval_add_dev(c->iv, k->pid, KP_M_DISK_BYTES, dev,
-					  op, d->bytes, NULL);
+		err = kp_interval_add_dev_id(c->iv, k->pid, KP_M_DISK_BYTES, dev,
+					     devno, op, d->bytes, NULL);
 	if (!err)
-		err = kp_interval_add_dev(c->iv, k->pid, KP_M_DISK_QUEUE, dev,
-					  op, 0, &d->queue);
+		err = kp_interval_add_dev_id(c->iv, k->pid, KP_M_DISK_QUEUE, dev,
+					     devno, op, 0, &d->queue);
 	if (!err)
-		err = kp_interval_add_dev(c->iv, k->pid, KP_M_DISK_DEVICE, dev,
-					  op, 0, &d->device);
+		err = kp_interval_add_dev_id(c->iv, k->pid, KP_M_DISK_DEVICE,
+					     dev, devno, op, 0, &d->device);
 	if (!err)
-		err = kp_interval_add_dev(c->iv, k->pid, KP_M_DISK_LATENCY, dev,
-					  op, 0, &d->total);
-	if (!err)
-		err = add_target(c->iv, k, dev);
+		err = kp_interval_add_dev_id(c->iv, k->pid, KP_M_DISK_LATENCY,
+					     dev, devno, op, 0, &d->total);
 	return err;
 }
 
