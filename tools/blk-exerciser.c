@@ -6,7 +6,10 @@
  *
  * Each I/O is one aligned request no larger than the device's limits, so
  * the block layer neither splits nor merges it: N reads are N requests.
- * --fsync N adds N fdatasync() calls at the end (flush requests).
+ * --fsync N adds N fdatasync() calls at the end (flush requests). --kvm
+ * makes it a VMM (it holds a KVM VM fd); --hold MS keeps it (and the VM)
+ * alive that long after the I/O: kvmprobe tells a VMM by its fds when it
+ * reports the interval, so a VMM gone by then counts as the host's.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +22,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <linux/kvm.h>
 
 struct opts {
 	const char *dev;
@@ -26,6 +31,23 @@ struct opts {
 	size_t bs;
 	unsigned long blocks; /* spread the I/O over this many blocks */
 };
+
+/*
+ * --kvm: hold a KVM VM for the whole run (open /dev/kvm, KVM_CREATE_VM),
+ * which makes this process a VMM as kvmprobe defines one; without it, its
+ * I/O goes to kvmprobe's host record. The fd is -1 on failure.
+ */
+static int hold_vm(void)
+{
+	int kvm, vm;
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		return -1;
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	close(kvm);
+	return vm;
+}
 
 static int do_io(int fd, const struct opts *o, void *buf, unsigned long n,
 		 int write)
@@ -57,13 +79,16 @@ int main(int argc, char **argv)
 		{ "fsync", required_argument, NULL, 'f' },
 		{ "bs", required_argument, NULL, 'b' },
 		{ "blocks", required_argument, NULL, 'n' },
+		{ "kvm", no_argument, NULL, 'k' },
+		{ "hold", required_argument, NULL, 'H' },
 		{ 0 },
 	};
 	struct opts o = { .bs = 4096, .blocks = 1024 };
+	int c, fd, vm = -1, kvm = 0;
+	unsigned long hold_ms = 0;
 	unsigned long i;
 	struct stat st;
 	void *buf;
-	int c, fd;
 
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
@@ -73,8 +98,10 @@ int main(int argc, char **argv)
 		case 'f': o.fsyncs = strtoul(optarg, NULL, 0); break;
 		case 'b': o.bs = strtoul(optarg, NULL, 0); break;
 		case 'n': o.blocks = strtoul(optarg, NULL, 0); break;
+		case 'k': kvm = 1; break;
+		case 'H': hold_ms = strtoul(optarg, NULL, 0); break;
 		default:
-			fputs("usage: blk-exerciser --dev BLOCKDEV [--reads N] [--writes N] [--fsync N] [--bs BYTES] [--blocks N]\n",
+			fputs("usage: blk-exerciser --dev BLOCKDEV [--reads N] [--writes N] [--fsync N] [--bs BYTES] [--blocks N] [--kvm [--hold MS]]\n",
 			      stderr);
 			return 2;
 		}
@@ -83,6 +110,11 @@ int main(int argc, char **argv)
 		fputs("blk-exerciser: --dev is required; --bs a multiple of 512\n",
 		      stderr);
 		return 2;
+	}
+	if (kvm && (vm = hold_vm()) < 0) {
+		fprintf(stderr, "blk-exerciser: --kvm: failed to create a VM: %s\n",
+			strerror(errno));
+		return 1;
 	}
 	fd = open(o.dev, O_RDWR | O_DIRECT | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) || !S_ISBLK(st.st_mode)) {
@@ -102,8 +134,13 @@ int main(int argc, char **argv)
 		}
 	close(fd);
 	printf("{\"pid\":%d,\"dev\":\"%u:%u\",\"bs\":%zu,\"reads\":%lu,"
-	       "\"writes\":%lu,\"fsyncs\":%lu}\n", getpid(),
+	       "\"writes\":%lu,\"fsyncs\":%lu,\"vmm\":%s}\n", getpid(),
 	       major(st.st_rdev), minor(st.st_rdev), o.bs, o.reads, o.writes,
-	       o.fsyncs);
+	       o.fsyncs, vm >= 0 ? "true" : "false");
+	fflush(stdout);
+	if (hold_ms)
+		usleep(hold_ms * 1000);
+	if (vm >= 0)
+		close(vm);
 	return 0;
 }

@@ -211,6 +211,7 @@ static int start_probes(struct run *r, struct kp_ksupport *ks)
 {
 	struct kp_probe_env env = {
 		.opts = r->opts, .ks = ks, .proc_root = "/proc",
+		.resolver = r->resolver,
 	};
 	int attached = 0;
 	size_t i;
@@ -428,6 +429,8 @@ int main(int argc, char **argv)
 		.libvirt_run_dir = "/run/libvirt/qemu",
 		.domains = opts.domains,
 		.ndomains = opts.ndomains,
+		.pids = opts.pids,
+		.npids = opts.npids,
 	});
 	if (!ks || !r.resolver) {
 		fprintf(stderr, "kvmprobe: failed to allocate memory\n");

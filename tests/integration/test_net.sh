@@ -1,6 +1,6 @@
 #!/bin/bash
 # The net probe on a tap device whose "VM side" is tap-exerciser, a reader
-# the test controls: packets and bytes each way equal what the reader read
+# the test controls (with --kvm it holds a KVM VM: a VMM): packets and bytes each way equal what the reader read
 # and wrote and the tap's own kernel counters, the delivery histogram holds
 # one sample per delivered packet, and the drops the test arranges are
 # counted with the kernel's reason: the reader stopped while the host sends
@@ -29,7 +29,7 @@ trap 'cleanup; ip link del "$tap" 2>/dev/null' EXIT
 sysctl -qw "net.ipv6.conf.$tap.disable_ipv6=1"
 ip link set "$tap" txqueuelen 16
 
-"$TAPX" --dev "$tap" --send "$TX" >"$TMP/reader.out" 2>"$TMP/reader.err" &
+"$TAPX" --kvm --dev "$tap" --send "$TX" >"$TMP/reader.out" 2>"$TMP/reader.err" &
 reader=$!
 BG_PIDS+=("$reader")
 for i in $(seq 1 100); do

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unit tests for user/probes/netdev.c: tap devices from a fake /sys
- * (tests/fixtures/sys/class/net) and who holds them, from the fake /proc
- * (tests/fixtures/proc: process 6100 holds kptap0 twice and vnet7).
+ * (tests/fixtures/sys/class/net), /proc/net/dev parsing, sampling and duty
+ * cycle arithmetic. (Who holds a tap: test_vmproc, the resolver's.)
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,7 +19,7 @@
 
 #define FIXTURE_REL "tests/fixtures"
 
-static char sys[PATH_MAX + 8], proc[PATH_MAX + 8];
+static char sys[PATH_MAX + 8];
 
 /* The fixture root: from the repository root, else from this binary. */
 static int find_fixtures(void **state)
@@ -37,7 +37,6 @@ static int find_fixtures(void **state)
 			 dirname(exe));
 	}
 	snprintf(sys, sizeof(sys), "%s/sys", root);
-	snprintf(proc, sizeof(proc), "%s/proc", root);
 	return 0;
 }
 
@@ -92,66 +91,6 @@ static void sys_taps__max__is_respected(void **state)
 
 	assert_int_equal(kp_sys_taps(sys, taps, 1), 1);
 	assert_int_equal(kp_sys_taps("/nonexistent", taps, 1), -ENOENT);
-}
-
-struct seen {
-	uint32_t pid[8];
-	char name[8][IF_NAMESIZE];
-	int n;
-};
-
-static int collect(uint32_t pid, const char *ifname, void *arg)
-{
-	struct seen *s = arg;
-
-	if (s->n == 8)
-		return -ENOSPC;
-	s->pid[s->n] = pid;
-	snprintf(s->name[s->n], IF_NAMESIZE, "%s", ifname);
-	s->n++;
-	return 0;
-}
-
-static void owners__all_processes__finds_each_tap_once(void **state)
-{
-	struct seen s = { 0 };
-	int i;
-
-	assert_int_equal(kp_proc_tap_owners(proc, NULL, 0, collect, &s), 0);
-	assert_int_equal(s.n, 2); /* kptap0's two queues count once */
-	for (i = 0; i < s.n; i++)
-		assert_int_equal(s.pid[i], 6100);
-	assert_true((!strcmp(s.name[0], "kptap0") && !strcmp(s.name[1], "vnet7")) ||
-		    (!strcmp(s.name[1], "kptap0") && !strcmp(s.name[0], "vnet7")));
-}
-
-static void owners__pid_list__scans_only_those(void **state)
-{
-	uint32_t pids[] = { 4242, 999999 };
-	uint32_t owner[] = { 6100 };
-	struct seen s = { 0 };
-
-	assert_int_equal(kp_proc_tap_owners(proc, pids, 2, collect, &s), 0);
-	assert_int_equal(s.n, 0);
-	assert_int_equal(kp_proc_tap_owners(proc, owner, 1, collect, &s), 0);
-	assert_int_equal(s.n, 2);
-}
-
-static int stop_at_first(uint32_t pid, const char *ifname, void *arg)
-{
-	(*(int *)arg)++;
-	return 7;
-}
-
-static void owners__callback_error__stops_the_walk(void **state)
-{
-	int calls = 0;
-
-	assert_int_equal(kp_proc_tap_owners(proc, NULL, 0, stop_at_first,
-					    &calls), 7);
-	assert_int_equal(calls, 1);
-	assert_int_equal(kp_proc_tap_owners("/nonexistent", NULL, 0,
-					    stop_at_first, &calls), -ENOENT);
 }
 
 static const char proc_net_dev[] =
@@ -215,9 +154,6 @@ int main(void)
 		cmocka_unit_test(tun_flags__garbage__is_einval),
 		cmocka_unit_test(sys_taps__fixture__lists_taps_only),
 		cmocka_unit_test(sys_taps__max__is_respected),
-		cmocka_unit_test(owners__all_processes__finds_each_tap_once),
-		cmocka_unit_test(owners__pid_list__scans_only_those),
-		cmocka_unit_test(owners__callback_error__stops_the_walk),
 		cmocka_unit_test(proc_net_dev__two_headers_then_devices),
 		cmocka_unit_test(proc_net_dev__malformed_line__is_einval),
 		cmocka_unit_test(trace_duty__rates__full_until_ok_then_proportional),

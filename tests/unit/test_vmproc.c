@@ -279,6 +279,28 @@ static void read_taps__fixture__dedups_queues_and_skips_others(void **state)
 	assert_int_equal(kp_proc_read_taps(proc, 6200, names, 8), -ENOENT);
 }
 
+static void kvm_fd_link__vm_and_vcpu__are_kvm(void **state)
+{
+	assert_true(kp_is_kvm_fd_link("anon_inode:kvm-vm"));
+	assert_true(kp_is_kvm_fd_link("anon_inode:kvm-vcpu:0"));
+	assert_true(kp_is_kvm_fd_link("anon_inode:kvm-vcpu:17"));
+	assert_false(kp_is_kvm_fd_link("/dev/kvm"));
+	assert_false(kp_is_kvm_fd_link("anon_inode:kvm-vmx"));
+	assert_false(kp_is_kvm_fd_link("anon_inode:[eventfd]"));
+	assert_false(kp_is_kvm_fd_link("/dev/net/tun"));
+	assert_false(kp_is_kvm_fd_link(""));
+}
+
+static void holds_kvm__fixture__only_the_vm_holder(void **state)
+{
+	assert_int_equal(kp_proc_holds_kvm(proc, 6100), 1);
+	/* 4242 has no fd directory, 999999 does not exist */
+	assert_int_equal(kp_proc_holds_kvm(proc, 4242), -ENOENT);
+	assert_int_equal(kp_proc_holds_kvm(proc, 999999), -ENOENT);
+	/* this test holds no KVM fd */
+	assert_int_equal(kp_proc_holds_kvm("/proc", getpid()), 0);
+}
+
 static void read_pidfiles__fixture__gives_the_valid_pids(void **state)
 {
 	uint32_t pids[8];
@@ -378,6 +400,8 @@ int main(void)
 		cmocka_unit_test(classify_thread__qemu_names__give_roles),
 		cmocka_unit_test(vhost_comm__owner_pid__is_parsed),
 		cmocka_unit_test(uuid_valid__forms),
+		cmocka_unit_test(kvm_fd_link__vm_and_vcpu__are_kvm),
+		cmocka_unit_test(holds_kvm__fixture__only_the_vm_holder),
 	};
 
 	return cmocka_run_group_tests(tests, find_fixtures, NULL);

@@ -356,6 +356,70 @@ int kp_interval_add_dev(struct kp_interval *iv, uint32_t pid,
 				      hist);
 }
 
+static bool is_dev(const struct kp_sample *p)
+{
+	const struct kp_metric_desc *d = kp_metric(p->metric);
+
+	return d && (d->scope == KP_SCOPE_DISK || d->scope == KP_SCOPE_IFACE);
+}
+
+int kp_interval_place_host(struct kp_interval *iv, kp_place_fn place,
+			   void *arg)
+{
+	struct kp_sample_set *h = &iv->host;
+	struct kp_vm_rec *vm;
+	struct kp_sample *p;
+	size_t i, j = 0;
+	uint32_t pid;
+	int err = 0;
+
+	for (i = 0; i < h->n; i++) {
+		p = &h->v[i];
+		pid = err || !is_dev(p) ? KP_PID_HOST : place(p, arg);
+		if (pid != KP_PID_HOST) {
+			vm = kp_interval_vm(iv, pid);
+			err = vm ? kp_samples_add_dev(&vm->s, p->metric, p->dev,
+						      p->devid, p->label,
+						      p->value, p->hist) :
+				   -ENOMEM;
+			if (!err) {
+				free(p->hist);
+				free(p->peer);
+				continue;
+			}
+		}
+		if (i != j)
+			h->v[j] = *p;
+		j++;
+	}
+	h->n = j;
+	for (i = 0; i < iv->nvms; i++)
+		kp_samples_sort(&iv->vms[i].s);
+	return err;
+}
+
+int kp_interval_fold_vm(struct kp_interval *iv, size_t i)
+{
+	struct kp_sample_set *s;
+	struct kp_sample *p;
+	size_t k;
+	int err = 0;
+
+	if (i >= iv->nvms)
+		return 0;
+	s = &iv->vms[i].s;
+	for (k = 0; k < s->n && !err; k++) {
+		p = &s->v[k];
+		if (is_dev(p) && p->metric != KP_M_DISK_TARGET)
+			err = kp_samples_add_dev(&iv->host, p->metric, p->dev,
+						 p->devid, p->label, p->value,
+						 p->hist);
+	}
+	kp_interval_drop_vm(iv, i);
+	kp_samples_sort(&iv->host);
+	return err;
+}
+
 const struct kp_sample *kp_sample_find_dev(const struct kp_sample_set *s,
 					   enum kp_metric_id metric,
 					   const char *dev, const char *label)

@@ -76,8 +76,10 @@ struct kp_interval {
 	struct kp_lost lost[KP_MAX_LOST];
 	size_t nlost;
 	uint64_t records_dropped; /* batches a slow output lost, so far */
-	struct kp_sample_set host; /* device samples of no process: I/O the
-				    * kernel did on its own (KP_PID_HOST) */
+	struct kp_sample_set host; /* device samples of no VMM: I/O the
+				    * kernel did on its own (KP_PID_HOST),
+				    * and the resolver folds other
+				    * processes' in (kp_interval_fold_vm) */
 };
 
 /* kp_interval_add_dev's pid for the host record (no process has pid 0) */
@@ -125,6 +127,20 @@ int kp_samples_add_dev(struct kp_sample_set *s, enum kp_metric_id metric,
 /* The record of process pid, added (without vCPUs) when absent; NULL when
  * out of memory. */
 struct kp_vm_rec *kp_interval_vm(struct kp_interval *iv, uint32_t pid);
+/*
+ * Move each device sample of the host record that place() gives a pid
+ * (KP_PID_HOST: it stays) to that process's record, added when absent.
+ * 0 or -ENOMEM (what could not move stays in the host record).
+ */
+typedef uint32_t (*kp_place_fn)(const struct kp_sample *s, void *arg);
+int kp_interval_place_host(struct kp_interval *iv, kp_place_fn place,
+			   void *arg);
+/*
+ * Fold record i (a process that is not a VMM) into the host record: its
+ * device samples are added to the host's, the rest is dropped with it.
+ * 0 or -ENOMEM.
+ */
+int kp_interval_fold_vm(struct kp_interval *iv, size_t i);
 /* Sort a set as kp_interval_finish does (by metric, device, label). */
 void kp_samples_sort(struct kp_sample_set *s);
 /* Sum vCPU samples into their VM, sort vCPUs by index, samples by name. */

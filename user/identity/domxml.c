@@ -185,6 +185,7 @@ static int parse_domain(struct kp_domxml *d, const xmlNode *root)
 
 int kp_domxml_parse(const char *xml, size_t len, struct kp_domxml *d)
 {
+	const xmlNode *root;
 	xmlDoc *doc;
 	int err;
 
@@ -197,7 +198,12 @@ int kp_domxml_parse(const char *xml, size_t len, struct kp_domxml *d)
 			    XML_PARSE_NOWARNING | XML_PARSE_NOBLANKS);
 	if (!doc)
 		return -EINVAL;
-	err = parse_domain(d, xmlDocGetRootElement(doc));
+	root = xmlDocGetRootElement(doc);
+	/* libvirt's status file (/run/libvirt/qemu/<name>.xml) wraps the
+	 * live domain in <domstatus> */
+	if (root && is(root, "domstatus"))
+		root = child(root, "domain");
+	err = parse_domain(d, root);
 	xmlFreeDoc(doc);
 	if (err)
 		kp_domxml_free(d);

@@ -36,7 +36,11 @@ struct kp_domxml {
 	size_t nnics;
 };
 
-/* Parse len bytes of XML into d. 0, -EINVAL (not a domain) or -ENOMEM. */
+/*
+ * Parse len bytes of XML into d: a <domain>, or libvirt's status file
+ * (<domstatus> holding the running <domain>). 0, -EINVAL (not a domain)
+ * or -ENOMEM.
+ */
 int kp_domxml_parse(const char *xml, size_t len, struct kp_domxml *d);
 /* Free what d holds (d itself is the caller's); accepts a zeroed d. */
 void kp_domxml_free(struct kp_domxml *d);

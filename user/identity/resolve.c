@@ -9,6 +9,8 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -19,6 +21,7 @@
 #include <strings.h>
 #include <time.h>
 #include <net/if.h>
+#include "user/identity/domxml.h"
 #include "user/identity/procfs.h"
 #include "user/identity/resolve.h"
 #include "user/identity/virt.h"
@@ -37,7 +40,11 @@
 #define MAX_PIDFILES 1024
 #define MAX_VHOST_KTHREADS 4096
 #define MAX_THREADS 4096        /* per VMM */
-#define SIGHT_MAX 64
+#define SIGHT_MAX 256
+#define DISCOVER_RETRY_S 5.0    /* a tap nobody is known to hold: look
+				 * at every process's fds again */
+#define FD_CHECKS_MAX 16        /* per interval, on the sampling path */
+#define STATUS_XML_MAX (4 * 1024 * 1024)
 
 /*
  * Names of processes (tid 0) and threads seen alive, so the last interval
@@ -58,12 +65,23 @@ struct comm_entry {
  * (QEMU reads its disks while it starts, before libvirt reports the
  * domain): what its command line says, read once at first sight.
  */
+#define SIGHT_DISKS 16
+
 struct first_sight {
 	uint32_t pid;
 	uint64_t start_time;
 	time_t seen;
+	time_t checked;      /* when its fds were last looked at */
+	bool vmm;            /* it holds a KVM fd, or -p/-d names it */
+	bool loaded;         /* what follows was read */
 	bool named;          /* libvirt's QEMU: args are its names */
 	struct kp_qemu_args args;
+	/* its disks from libvirt's status file, for their targets */
+	struct {
+		uint64_t devno;
+		char target[KP_LABEL_MAX];
+	} disks[SIGHT_DISKS];
+	size_t ndisks;
 };
 
 /* What the scanner knows about a VMM process. */
@@ -89,6 +107,9 @@ struct proc_entry {
 	char comm[KP_PROC_COMM_MAX];
 	struct vmm *vmm;    /* NULL: not a VMM */
 	double gone_at;     /* 0 while alive */
+	bool candidate;     /* QEMU or libvirt's, not a VMM yet: its fds
+			     * are looked at each scan */
+	bool managed;       /* libvirt's (machine cgroup or pid file) */
 };
 
 struct vhost_kthread {
@@ -120,12 +141,15 @@ struct kp_resolver {
 	struct kp_notice pending[MAX_NOTICES]; /* until the next table */
 	size_t npending;
 	bool filters_reported;
+	double discovered_at; /* last look at every process's fds */
+	bool discovered;
 	pthread_t thread;
 	bool started;
 
 	pthread_mutex_t lock; /* below */
 	pthread_cond_t cond;
 	bool quit, wake;
+	bool discover;        /* the sampling path asks for a discovery */
 	struct kp_idtable *table;
 	uint32_t wanted[MAX_WANTED];
 	size_t nwanted;
@@ -295,16 +319,40 @@ static bool in_list(const uint32_t *v, size_t n, uint32_t pid)
 	return false;
 }
 
-/* Whether a new process is worth following: QEMU, libvirt's, or asked. */
-static bool is_vmm(struct kp_resolver *r, uint32_t pid, const char *comm,
-		   const uint32_t *wanted, size_t nwanted)
+/* Whether pid was given with -p. */
+static bool given(const struct kp_resolver *r, uint32_t pid)
+{
+	return in_list(r->cfg.pids, r->cfg.npids, pid);
+}
+
+/*
+ * Note what a new process may be: QEMU or libvirt's (then its fds are
+ * looked at each scan until it holds a VM), or given with -p.
+ */
+static void classify_new(struct kp_resolver *r, struct proc_entry *e)
 {
 	struct kp_machine_scope m;
 
-	if (!strncmp(comm, "qemu", 4) || in_list(wanted, nwanted, pid) ||
-	    in_list(r->pidfiles, r->npidfiles, pid))
+	e->managed = in_list(r->pidfiles, r->npidfiles, e->pid) ||
+		     !kp_proc_read_machine_cgroup(r->cfg.proc_root, e->pid, &m);
+	e->candidate = e->managed || !strncmp(e->comm, "qemu", 4);
+}
+
+/*
+ * Whether to follow process e as a VMM: it holds a KVM VM or vCPU fd (the
+ * candidates' fds are looked at each scan, everyone's in a discovery), the
+ * sampling path found it one (wanted), or -p names it, or, with -d, it is
+ * libvirt's QEMU (the domain filter then keeps only the domains asked).
+ */
+static bool is_vmm(struct kp_resolver *r, const struct proc_entry *e,
+		   const uint32_t *wanted, size_t nwanted, bool discover)
+{
+	if (in_list(wanted, nwanted, e->pid) || given(r, e->pid) ||
+	    (r->cfg.ndomains && e->managed))
 		return true;
-	return !kp_proc_read_machine_cgroup(r->cfg.proc_root, pid, &m);
+	if (!e->candidate && !discover)
+		return false;
+	return kp_proc_holds_kvm(r->cfg.proc_root, e->pid) > 0;
 }
 
 static void read_threads(struct kp_resolver *r, uint32_t pid, struct vmm *m)
@@ -426,7 +474,7 @@ static struct proc_entry *push(struct proc_entry **v, size_t *n, size_t *cap)
  * Returns 0 or -errno (the old cache stays).
  */
 static int scan_proc(struct kp_resolver *r, const uint32_t *wanted,
-		     size_t nwanted, double now)
+		     size_t nwanted, bool discover, double now)
 {
 	struct proc_entry *nv = NULL, *e, *old;
 	struct vhost_kthread *kt = NULL;
@@ -470,12 +518,17 @@ static int scan_proc(struct kp_resolver *r, const uint32_t *wanted,
 		same = old && !old->gone_at &&
 		       old->start_time == st.start_time &&
 		       !strcmp(old->comm, st.comm);
+		if (same) {
+			e->candidate = old->candidate;
+			e->managed = old->managed ||
+				     in_list(r->pidfiles, r->npidfiles, pid);
+		} else {
+			classify_new(r, e);
+		}
 		if (same && old->vmm) {
 			e->vmm = old->vmm; /* same process, same program */
 			old->vmm = NULL;
-		} else if (same ? in_list(wanted, nwanted, pid) ||
-				  in_list(r->pidfiles, r->npidfiles, pid) :
-				  is_vmm(r, pid, st.comm, wanted, nwanted)) {
+		} else if (is_vmm(r, e, wanted, nwanted, discover)) {
 			e->vmm = calloc(1, sizeof(*e->vmm));
 		}
 		if (e->vmm)
@@ -696,6 +749,7 @@ static void *scan_main(void *arg)
 	uint32_t wanted[MAX_WANTED];
 	struct timespec ts;
 	size_t nwanted;
+	bool discover;
 	double next;
 
 	pthread_mutex_lock(&r->lock);
@@ -704,9 +758,20 @@ static void *scan_main(void *arg)
 		memcpy(wanted, r->wanted, nwanted * sizeof(*wanted));
 		r->nwanted = 0;
 		r->wake = false;
+		/* every process's fds: at the first scan, then when the
+		 * sampling path meets a tap no known VMM holds */
+		discover = !r->discovered ||
+			   (r->discover &&
+			    now_s() - r->discovered_at >= DISCOVER_RETRY_S);
+		if (discover)
+			r->discover = false;
 		pthread_mutex_unlock(&r->lock);
 
-		scan_proc(r, wanted, nwanted, now_s());
+		scan_proc(r, wanted, nwanted, discover, now_s());
+		if (discover) {
+			r->discovered = true;
+			r->discovered_at = now_s();
+		}
 		view = update_lv(r) ? kp_virt_view_get(r->virt) : NULL;
 		old = kp_resolver_table(r);
 		t = build_table(r, old, view);
@@ -902,19 +967,82 @@ static int vcpu_index(struct kp_resolver *r, const struct kp_ident *id,
 	return e->vcpu;
 }
 
-/*
- * What the command line of VMM pid says, read once when the sampling path
- * first meets it before the table does; NULL when it cannot be read.
- */
-static const struct first_sight *first_sight(struct kp_resolver *r,
-					     uint32_t pid,
-					     uint64_t start_time, time_t now)
+/* libvirt's status file of domain name: its disks into s. */
+static void sight_disks(struct kp_resolver *r, struct first_sight *s,
+			const char *name)
 {
-	struct first_sight *s = NULL;
+	char path[4096], *buf;
+	struct kp_domxml x;
+	ssize_t n, got = 0;
+	size_t i;
+	bool block;
+	int fd;
+
+	if (!r->cfg.libvirt_run_dir || !*name || strchr(name, '/'))
+		return;
+	snprintf(path, sizeof(path), "%s/%s.xml", r->cfg.libvirt_run_dir,
+		 name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	buf = malloc(STATUS_XML_MAX);
+	while (buf && got < STATUS_XML_MAX &&
+	       (n = read(fd, buf + got, STATUS_XML_MAX - got)) > 0)
+		got += n;
+	close(fd);
+	if (!buf || kp_domxml_parse(buf, got, &x)) {
+		free(buf);
+		return;
+	}
+	free(buf);
+	for (i = 0; i < x.ndisks && s->ndisks < SIGHT_DISKS; i++) {
+		if (!x.disks[i].target)
+			continue;
+		kp_path_devno(x.disks[i].source, &s->disks[s->ndisks].devno,
+			      &block);
+		snprintf(s->disks[s->ndisks].target, KP_LABEL_MAX, "%s",
+			 x.disks[i].target);
+		s->ndisks++;
+	}
+	kp_domxml_free(&x);
+}
+
+/*
+ * Read what the command line of pid says, and for libvirt's QEMU its disks
+ * from libvirt's status file (written before QEMU runs): once per process.
+ */
+static void sight_load(struct kp_resolver *r, struct first_sight *s)
+{
 	struct kp_machine_scope m;
 	uint32_t pids[MAX_PIDFILES];
-	size_t i;
 	int n;
+
+	if (s->loaded)
+		return;
+	s->loaded = true;
+	if (kp_proc_read_qemu_args(r->cfg.proc_root, s->pid, &s->args))
+		memset(&s->args, 0, sizeof(s->args));
+	/* libvirt's QEMU, as build_ident() tells it */
+	s->named = !kp_proc_read_machine_cgroup(r->cfg.proc_root, s->pid, &m);
+	if (!s->named && r->cfg.libvirt_run_dir) {
+		n = kp_read_pidfiles(r->cfg.libvirt_run_dir, pids, MAX_PIDFILES);
+		s->named = n > 0 && in_list(pids, n, s->pid);
+	}
+	if (s->named)
+		sight_disks(r, s, s->args.name);
+}
+
+/*
+ * The sampling path's own record of process pid, which the table does not
+ * know as libvirt's (yet), or NULL when a new one would exceed this
+ * interval's budget of looks (*budget).
+ */
+static struct first_sight *first_sight(struct kp_resolver *r, uint32_t pid,
+				       uint64_t start_time, time_t now,
+				       int *budget)
+{
+	struct first_sight *s = NULL;
+	size_t i;
 
 	for (i = 0; i < r->nsights; i++) {
 		s = &r->sights[i];
@@ -923,6 +1051,8 @@ static const struct first_sight *first_sight(struct kp_resolver *r,
 			return s;
 		}
 	}
+	if (*budget <= 0)
+		return NULL;
 	if (r->nsights < SIGHT_MAX) {
 		s = &r->sights[r->nsights++];
 	} else {
@@ -935,15 +1065,45 @@ static const struct first_sight *first_sight(struct kp_resolver *r,
 	s->pid = pid;
 	s->start_time = start_time;
 	s->seen = now;
-	if (kp_proc_read_qemu_args(r->cfg.proc_root, pid, &s->args))
-		memset(&s->args, 0, sizeof(s->args));
-	/* libvirt's QEMU, as build_ident() tells it */
-	s->named = !kp_proc_read_machine_cgroup(r->cfg.proc_root, pid, &m);
-	if (!s->named && r->cfg.libvirt_run_dir) {
-		n = kp_read_pidfiles(r->cfg.libvirt_run_dir, pids, MAX_PIDFILES);
-		s->named = n > 0 && in_list(pids, n, pid);
-	}
+	s->checked = now - 1;
 	return s;
+}
+
+/* Whether a -d filter names the domain of s's command line. */
+static bool sight_wanted(const struct kp_resolver *r,
+			 const struct first_sight *s)
+{
+	size_t i;
+
+	for (i = 0; s->named && i < r->cfg.ndomains; i++)
+		if ((s->args.name[0] &&
+		     !strcmp(s->args.name, r->cfg.domains[i])) ||
+		    (s->args.uuid[0] &&
+		     !strcasecmp(s->args.uuid, r->cfg.domains[i])))
+			return true;
+	return false;
+}
+
+/*
+ * Whether the process of s is a VMM now: it holds a KVM fd (looked at
+ * most once a second, within the interval's budget), or it is the QEMU of
+ * a domain -d asks for. Once a VMM, always.
+ */
+static bool sight_vmm(struct kp_resolver *r, struct first_sight *s,
+		      time_t now, int *budget)
+{
+	if (s->vmm || s->checked == now || *budget <= 0)
+		return s->vmm;
+	(*budget)--;
+	s->checked = now;
+	s->vmm = kp_proc_holds_kvm(r->cfg.proc_root, s->pid) > 0;
+	if (!s->vmm && r->cfg.ndomains) {
+		sight_load(r, s);
+		s->vmm = sight_wanted(r, s);
+	}
+	if (s->vmm)
+		sight_load(r, s);
+	return s->vmm;
 }
 
 /* Names of a VMM the table does not know yet: its command line's. */
@@ -974,12 +1134,25 @@ static const struct kp_ident_disk *disk_of(const struct kp_ident *id,
  * The guest's name (target "vda") of each disk VMM vm does I/O on, from
  * the domain XML's disks by the host device number the samples carry.
  */
-static int fill_targets(struct kp_vm_rec *vm, const struct kp_ident *id)
+/* The same from what libvirt's status file said at first sight. */
+static const char *sight_target(const struct first_sight *fs, uint64_t devno)
+{
+	size_t i;
+
+	for (i = 0; fs && devno && i < fs->ndisks; i++)
+		if (fs->disks[i].devno == devno)
+			return fs->disks[i].target;
+	return NULL;
+}
+
+static int fill_targets(struct kp_vm_rec *vm, const struct kp_ident *id,
+			const struct first_sight *fs)
 {
 	const struct kp_ident_disk *disk;
 	struct kp_sample_set *s = &vm->s;
 	char dev[KP_LABEL_MAX];
 	size_t i, n = s->n;
+	const char *target;
 	bool added = false;
 	uint64_t devno;
 	int err = 0;
@@ -990,12 +1163,13 @@ static int fill_targets(struct kp_vm_rec *vm, const struct kp_ident *id)
 			continue;
 		devno = s->v[i].devid;
 		disk = disk_of(id, devno);
-		if (!disk || kp_sample_find_dev(s, KP_M_DISK_TARGET, s->v[i].dev,
-						disk->target))
+		target = disk ? disk->target : sight_target(fs, devno);
+		if (!target || kp_sample_find_dev(s, KP_M_DISK_TARGET,
+						  s->v[i].dev, target))
 			continue;
 		memcpy(dev, s->v[i].dev, sizeof(dev));
 		err = kp_samples_add_dev(s, KP_M_DISK_TARGET, dev, devno,
-					 disk->target, 1, NULL);
+					 target, 1, NULL);
 		added = true;
 	}
 	if (added)
@@ -1003,32 +1177,44 @@ static int fill_targets(struct kp_vm_rec *vm, const struct kp_ident *id)
 	return err;
 }
 
+/*
+ * Resolve record vm: *vmm tells whether it is a VMM (else the caller folds
+ * it into the host record); for one, its names, disk targets and vCPU
+ * indexes. Returns its table entry, NULL when the table has none.
+ */
 static const struct kp_ident *resolve_vm(struct kp_resolver *r,
 					 const struct kp_idtable *t,
 					 struct kp_vm_rec *vm, time_t now,
-					 int *err)
+					 int *budget, bool *vmm, int *err)
 {
 	struct comm_entry *e = comm_of(r, vm->pid, 0, now);
+	struct first_sight *fs = NULL;
 	const struct kp_ident *id;
 	bool changed = false;
 	size_t i;
 
 	if (e)
 		memcpy(vm->comm, e->comm, sizeof(vm->comm));
+	/* the table holds VMMs only */
 	id = kp_idtable_find(t, vm->pid, e ? e->start_time : KP_START_ANY);
+	if ((!id || id->source != KP_ID_LIBVIRT) && e)
+		fs = first_sight(r, vm->pid, e->start_time, now, budget);
+	*vmm = id || vm->nvcpus || given(r, vm->pid) ||
+	       (fs && sight_vmm(r, fs, now, budget));
+	if (!*vmm)
+		return NULL;
+	if (fs)
+		sight_load(r, fs);
 	if (!id) {
 		/* named from its command line now, by libvirt from the
 		 * scanner's next table on */
 		want(r, vm->pid);
-		if (e)
-			*err = fill_first_sight(vm, first_sight(r, vm->pid,
-								e->start_time,
-								now));
+		*err = fill_first_sight(vm, fs);
 	} else {
 		*err = fill_ident(vm, id);
-		if (!*err)
-			*err = fill_targets(vm, id);
 	}
+	if (!*err)
+		*err = fill_targets(vm, id, fs);
 	for (i = 0; i < vm->nvcpus; i++) {
 		struct kp_vcpu_rec *vc = &vm->vcpus[i];
 
@@ -1042,32 +1228,77 @@ static const struct kp_ident *resolve_vm(struct kp_resolver *r,
 	return id;
 }
 
+/* Whether a -d filter names vm's domain: its name, or UUID in any case. */
 static bool wanted_domain(const struct kp_resolver *r,
-			  const struct kp_ident *id)
+			  const struct kp_vm_rec *vm)
 {
 	size_t i;
 
-	for (i = 0; id && i < r->cfg.ndomains; i++)
-		if (kp_ident_matches(id, r->cfg.domains[i]))
+	for (i = 0; i < r->cfg.ndomains; i++)
+		if ((vm->name && !strcmp(vm->name, r->cfg.domains[i])) ||
+		    (vm->uuid && !strcasecmp(vm->uuid, r->cfg.domains[i])))
 			return true;
 	return false;
 }
 
+struct placing {
+	const struct kp_idtable *t;
+	bool unplaced;  /* a tap sample no known VMM holds */
+};
+
+/* The VMM a tap sample of the host record belongs to, by its ifindex. */
+static uint32_t tap_owner(const struct kp_sample *s, void *arg)
+{
+	struct placing *p = arg;
+	const struct kp_ident *id;
+
+	if (kp_metric(s->metric)->scope != KP_SCOPE_IFACE || !s->devid)
+		return KP_PID_HOST;
+	id = kp_idtable_find_ifindex(p->t, s->devid);
+	if (!id) {
+		p->unplaced = true;
+		return KP_PID_HOST;
+	}
+	return id->pid;
+}
+
+/* Ask the scanner to look at every process's fds: who holds that tap. */
+static void want_discovery(struct kp_resolver *r)
+{
+	pthread_mutex_lock(&r->lock);
+	if (!r->discover) {
+		r->discover = true;
+		r->wake = true;
+		pthread_cond_signal(&r->cond);
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
 int kp_resolver_apply(struct kp_resolver *r, struct kp_interval *iv)
 {
-	const struct kp_ident *id;
-	struct kp_idtable *t;
+	struct placing pl = { 0 };
+	int budget = FD_CHECKS_MAX;
 	time_t now = time(NULL);
+	struct kp_idtable *t;
 	size_t i = 0;
-	int err = 0;
+	bool vmm;
+	int err;
 
 	pthread_mutex_lock(&r->lock);
 	t = kp_idtable_get(r->table);
 	move_notices(r->taken, &r->ntaken, r->notices, &r->nnotices);
 	pthread_mutex_unlock(&r->lock);
+	pl.t = t;
+	err = kp_interval_place_host(iv, tap_owner, &pl);
+	if (pl.unplaced)
+		want_discovery(r);
 	while (i < iv->nvms && !err) {
-		id = resolve_vm(r, t, &iv->vms[i], now, &err);
-		if (r->cfg.ndomains && !wanted_domain(r, id))
+		resolve_vm(r, t, &iv->vms[i], now, &budget, &vmm, &err);
+		if (err)
+			break;
+		if (!vmm)
+			err = kp_interval_fold_vm(iv, i);
+		else if (r->cfg.ndomains && !wanted_domain(r, &iv->vms[i]))
 			kp_interval_drop_vm(iv, i);
 		else
 			i++;
@@ -1075,4 +1306,3 @@ int kp_resolver_apply(struct kp_resolver *r, struct kp_interval *iv)
 	kp_idtable_put(t);
 	return err;
 }
-

@@ -14,6 +14,7 @@
 #define KP_RESOLVE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 #include "user/identity/idtable.h"
 #include "user/core/record.h"
@@ -34,6 +35,8 @@ struct kp_resolver_config {
 	const char *libvirt_run_dir;  /* QEMU pid files ("/run/libvirt/qemu") */
 	const char *const *domains;   /* -d filters: names or UUIDs */
 	size_t ndomains;
+	const uint32_t *pids;         /* -p processes: VMMs by definition */
+	size_t npids;
 };
 
 struct kp_resolver;
@@ -44,9 +47,15 @@ int kp_resolver_start(struct kp_resolver *r);
 void kp_resolver_free(struct kp_resolver *r);
 
 /*
- * Fill identities in a finished interval: comm, libvirt name and UUID,
- * memory gauges, vCPU indexes, the guest's names of disks (by the devid of
- * disk samples); drop VMs the domain filter excludes.
+ * Fill identities in a finished interval. A record stays a "vm" only for a
+ * VMM: a process holding a KVM VM or vCPU fd (or one with vCPU samples),
+ * or one -p or -d names; the device samples of every other process are
+ * folded into the host record. Tap samples of the host record (by their
+ * ifindex) go to the VMM that holds the tap or whose domain XML names it.
+ * Then comm, libvirt name and UUID (the command line's until libvirt
+ * reports the domain), memory gauges, vCPU indexes, the guest's names of
+ * disks (by the devid of disk samples); VMs the domain filter excludes
+ * are dropped.
  * Never blocks on libvirt. 0 or -ENOMEM.
  */
 int kp_resolver_apply(struct kp_resolver *r, struct kp_interval *iv);

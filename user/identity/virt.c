@@ -263,19 +263,6 @@ static void topo_clear(struct topo *t)
 	t->ndisks = t->nnics = 0;
 }
 
-/* Host device of a disk source: the block device, or the file's fs. */
-static void disk_devno(const char *source, uint64_t *devno, bool *block)
-{
-	struct stat st;
-
-	*devno = 0;
-	*block = false;
-	if (!source || source[0] != '/' || stat(source, &st))
-		return;
-	*block = S_ISBLK(st.st_mode);
-	*devno = *block ? st.st_rdev : st.st_dev;
-}
-
 /* Read a running domain's XML into t. 0 or -errno. */
 static int topo_read(struct kp_virt *v, virDomainPtr dom, struct topo *t)
 {
@@ -306,7 +293,7 @@ static int topo_read(struct kp_virt *v, virDomainPtr dom, struct topo *t)
 		d->target = x.disks[i].target;
 		d->source = x.disks[i].source;
 		x.disks[i].target = x.disks[i].source = NULL;
-		disk_devno(d->source, &d->devno, &d->block);
+		kp_path_devno(d->source, &d->devno, &d->block);
 	}
 	for (i = 0; i < x.nnics; i++) {
 		if (!x.nics[i].target || strlen(x.nics[i].target) >= IF_NAMESIZE)

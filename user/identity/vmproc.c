@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "user/identity/vmproc.h"
 
 /* Read up to len - 1 bytes of path; NUL-terminated. Bytes read or -errno. */
@@ -363,6 +364,51 @@ int kp_proc_read_taps(const char *root, uint32_t pid,
 	}
 	closedir(d);
 	return n;
+}
+
+bool kp_is_kvm_fd_link(const char *link)
+{
+	return !strcmp(link, "anon_inode:kvm-vm") ||
+	       !strncmp(link, "anon_inode:kvm-vcpu:", 20);
+}
+
+int kp_proc_holds_kvm(const char *root, uint32_t pid)
+{
+	char path[PATH_MAX], link[64];
+	struct dirent *de;
+	int found = 0;
+	ssize_t len;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/%u/fd", root, pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while (!found && (de = readdir(d))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "%s/%u/fd/%s", root, pid,
+			 de->d_name);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len < 0)
+			continue;
+		link[len] = '\0';
+		found = kp_is_kvm_fd_link(link);
+	}
+	closedir(d);
+	return found;
+}
+
+void kp_path_devno(const char *path, uint64_t *devno, bool *block)
+{
+	struct stat st;
+
+	*devno = 0;
+	*block = false;
+	if (!path || path[0] != '/' || stat(path, &st))
+		return;
+	*block = S_ISBLK(st.st_mode);
+	*devno = *block ? st.st_rdev : st.st_dev;
 }
 
 int kp_read_pidfiles(const char *dir, uint32_t *pids, size_t max)

@@ -79,6 +79,24 @@ int kp_parse_fdinfo_iff(const char *buf, char *ifname, size_t len);
 int kp_proc_read_taps(const char *root, uint32_t pid,
 		      char (*names)[IF_NAMESIZE], size_t max);
 
+/*
+ * Whether an fd's link text (readlink of /proc/<pid>/fd/<n>) is a KVM VM
+ * or vCPU: "anon_inode:kvm-vm", "anon_inode:kvm-vcpu:<n>".
+ */
+bool kp_is_kvm_fd_link(const char *link);
+/*
+ * Whether process pid is a VMM: it holds a KVM VM or vCPU fd. 1, 0, or
+ * -errno when its fd directory cannot be read (it ended, or no right).
+ */
+int kp_proc_holds_kvm(const char *root, uint32_t pid);
+
+/*
+ * The host device of a disk source path: the block device's own number
+ * (st_rdev, *block true) or the filesystem's holding the file (st_dev);
+ * 0 when path is not an absolute path that exists.
+ */
+void kp_path_devno(const char *path, uint64_t *devno, bool *block);
+
 /* The role of a thread of a QEMU process, from its name. */
 enum kp_thread_kind {
 	KP_THREAD_MAIN,      /* tid == pid */

@@ -4,8 +4,9 @@
  * devices of this network namespace; with --pid only those the given
  * processes hold open) and how often to time a packet, and turns the taps'
  * own counters and the BPF drop and delivery maps into iface samples of
- * the process that holds each tap open (fdinfo "iff:"), or of the host
- * record for a tap nobody holds.
+ * the host record that carry the tap's ifindex: the resolver moves them to
+ * the VMM that holds the tap (or whose domain XML names it). With --pid,
+ * the resolver's identity table says which taps those processes hold.
  *
  * Packets and bytes come from the counters tun keeps per device
  * (/proc/net/dev), read each interval: exact and free, where counting in
@@ -41,6 +42,7 @@
 #include "user/probes/net.h"
 #include "user/probes/netdev.h"
 #include "user/probes/tpprog.h"
+#include "user/identity/resolve.h"
 
 #define NEVENTS 3
 #define EV_XMIT 0
@@ -49,8 +51,6 @@
 #define MAX_DEVS 4096
 #define DEVBUF_SIZE (MAX_DEVS * 160)
 #define STATS_MIN 64
-#define OWNER_RETRY_S 5    /* a tap without a known holder: rescan /proc */
-#define OWNER_REFRESH_S 60 /* holders change rarely: rescan anyway */
 #define TIMED_PER_S 2000.0 /* delivery samples per second and tap */
 /* until the control thread knows a new tap's rate: 1 packet in 256 */
 #define INITIAL_SHIFT 8
@@ -70,7 +70,7 @@ static const struct kp_tp_event events[NEVENTS] = {
 struct tap_rec {
 	unsigned int ifindex;
 	char name[IF_NAMESIZE];
-	uint32_t owner;     /* the process holding it open, 0: none found */
+	uint32_t owner;     /* with --pid: the VMM holding it, 0: none known */
 	bool present;       /* seen in the last sysfs scan */
 	bool watched;
 	bool counted;       /* last holds a reading */
@@ -101,7 +101,7 @@ struct net_state {
 	struct kp_dropreasons reasons;
 	struct kp_tap *scan;        /* scratch for kp_sys_taps() */
 	struct devs rd;             /* the sampling path's reading */
-	time_t owners_at;
+	struct kp_resolver *resolver;
 	/* under lock: the taps, and the control thread's state */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -231,36 +231,21 @@ static uint64_t host_packets(const struct devs *d)
 	return n;
 }
 
-static int owner_found(uint32_t pid, const char *ifname, void *arg)
+/* With --pid: who holds each tap, from the resolver's identity table. */
+static void tap_owners(struct net_state *ns)
 {
-	struct net_state *ns = arg;
+	const struct kp_ident *id;
+	struct kp_idtable *t;
 	size_t i;
 
-	for (i = 0; i < ns->ntaps; i++)
-		if (!strcmp(ns->taps[i].name, ifname) && !ns->taps[i].owner)
-			ns->taps[i].owner = pid;
-	return 0;
-}
-
-/* Who holds each tap: the --pid processes, or every process. */
-static void scan_owners(struct net_state *ns)
-{
-	size_t i;
-
-	for (i = 0; i < ns->ntaps; i++)
-		ns->taps[i].owner = 0;
-	kp_proc_tap_owners(ns->proc_root, ns->opts->pids, ns->opts->npids,
-			   owner_found, ns);
-	ns->owners_at = time(NULL);
-}
-
-static bool owner_gone(const struct net_state *ns, const struct tap_rec *t)
-{
-	char path[64];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "%s/%u", ns->proc_root, t->owner);
-	return stat(path, &st) != 0;
+	if (!ns->opts->npids)
+		return;
+	t = ns->resolver ? kp_resolver_table(ns->resolver) : NULL;
+	for (i = 0; i < ns->ntaps; i++) {
+		id = kp_idtable_find_ifindex(t, ns->taps[i].ifindex);
+		ns->taps[i].owner = id ? id->pid : 0;
+	}
+	kp_idtable_put(t);
 }
 
 static struct tap_rec *tap_add(struct net_state *ns, unsigned int ifindex)
@@ -282,15 +267,15 @@ static struct tap_rec *tap_add(struct net_state *ns, unsigned int ifindex)
 }
 
 /*
- * Scan sysfs for taps, find who holds them when something changed, and
- * watch the taps whose holder is wanted. A newly watched tap's counters
- * are read once as the base of its first interval. Taps that vanished stay
- * (unwatched) until their last counts were read. Under ns->lock.
+ * Scan sysfs for taps and watch them (with --pid: those the table says the
+ * processes hold). A newly watched tap's counters are read once as the
+ * base of its first interval. Taps that vanished stay (unwatched) until
+ * their last counts were read. Under ns->lock.
  */
 static int refresh(struct net_state *ns)
 {
-	bool rescan = time(NULL) - ns->owners_at >= OWNER_REFRESH_S, on;
 	const struct kp_netdev_stats *c;
+	bool on;
 	bool have_devs = false;
 	struct tap_rec *t;
 	size_t i;
@@ -313,15 +298,10 @@ static int refresh(struct net_state *ns)
 			t->owner = 0;
 			t->counted = t->ctl_counted = false;
 			t->shift = INITIAL_SHIFT;
-			rescan = true; /* find its holder now */
 		}
 		t->present = true;
-		if ((!t->owner && time(NULL) - ns->owners_at >= OWNER_RETRY_S) ||
-		    (t->owner && owner_gone(ns, t)))
-			rescan = true;
 	}
-	if (rescan)
-		scan_owners(ns);
+	tap_owners(ns);
 	for (i = 0; i < ns->ntaps; i++) {
 		t = &ns->taps[i];
 		on = t->present && (!ns->opts->npids ||
@@ -515,6 +495,7 @@ static struct net_state *state_new(const struct kp_probe_env *env)
 		return NULL;
 	ns->opts = env->opts;
 	ns->proc_root = env->proc_root;
+	ns->resolver = env->resolver;
 	ns->sys_root = "/sys";
 	kp_snap_init(&ns->prev, sizeof(struct net_key), sizeof(struct net_val));
 	kp_snap_init(&ns->cur, sizeof(struct net_key), sizeof(struct net_val));
@@ -594,15 +575,12 @@ struct decode_ctx {
 	struct kp_interval *iv;
 };
 
-/* The record a tap's samples go to (its holder, 0: the host), or -1 when
- * the --pid filter excludes it. */
-static int64_t tap_pid(const struct net_state *ns, const struct tap_rec *t)
+/* Whether a tap's samples are reported: not when --pid excludes its
+ * holder (a tap that changed hands). */
+static bool tap_reported(const struct net_state *ns, const struct tap_rec *t)
 {
-	uint32_t pid = t ? t->owner : 0;
-
-	if (ns->opts->npids && !pid_wanted(ns->opts, pid))
-		return -1;
-	return pid;
+	return !ns->opts->npids || (t && t->owner &&
+				    pid_wanted(ns->opts, t->owner));
 }
 
 static int decode(const void *key, const uint64_t *delta, void *arg)
@@ -612,39 +590,39 @@ static int decode(const void *key, const uint64_t *delta, void *arg)
 	struct decode_ctx *c = arg;
 	char ifname[IF_NAMESIZE + 8], buf[24];
 	struct tap_rec *t;
-	int64_t pid;
 
 	if (!d->packets)
 		return 0;
 	t = tap_by_ifindex(c->ns, k->ifindex);
-	pid = tap_pid(c->ns, t);
-	if (pid < 0)
-		return 0; /* a tap that changed hands */
+	if (!tap_reported(c->ns, t))
+		return 0;
 	if (t)
 		snprintf(ifname, sizeof(ifname), "%s", t->name);
 	else
 		snprintf(ifname, sizeof(ifname), "if%u", k->ifindex);
 	if (k->kind == NET_KIND_DROP)
-		return kp_interval_add_dev(c->iv, pid, KP_M_IF_DROPS, ifname,
+		return kp_interval_add_dev_id(c->iv, KP_PID_HOST, KP_M_IF_DROPS,
+				ifname, k->ifindex,
 				kp_dropreason_name(&c->ns->reasons, k->reason,
 						   buf, sizeof(buf)),
 				d->packets, NULL);
-	return kp_interval_add_dev(c->iv, pid, KP_M_IF_DELIVERY, ifname, "", 0,
-				   &d->hist);
+	return kp_interval_add_dev_id(c->iv, KP_PID_HOST, KP_M_IF_DELIVERY,
+				      ifname, k->ifindex, "", 0, &d->hist);
 }
 
-static int add_dir(struct kp_interval *iv, uint32_t pid, const char *ifname,
+static int add_dir(struct kp_interval *iv, const struct tap_rec *t,
 		   const char *dir, uint64_t packets, uint64_t bytes)
 {
 	int err;
 
 	if (!packets)
 		return 0;
-	err = kp_interval_add_dev(iv, pid, KP_M_IF_PACKETS, ifname, dir,
-				  packets, NULL);
+	err = kp_interval_add_dev_id(iv, KP_PID_HOST, KP_M_IF_PACKETS, t->name,
+				     t->ifindex, dir, packets, NULL);
 	if (!err)
-		err = kp_interval_add_dev(iv, pid, KP_M_IF_BYTES, ifname, dir,
-					  bytes, NULL);
+		err = kp_interval_add_dev_id(iv, KP_PID_HOST, KP_M_IF_BYTES,
+					     t->name, t->ifindex, dir, bytes,
+					     NULL);
 	return err;
 }
 
@@ -654,7 +632,6 @@ static int read_counters(struct net_state *ns, struct kp_interval *iv)
 {
 	const struct kp_netdev_stats *c;
 	struct tap_rec *t;
-	int64_t pid;
 	size_t i;
 	int err;
 
@@ -665,13 +642,12 @@ static int read_counters(struct net_state *ns, struct kp_interval *iv)
 		c = dev_stats(&ns->rd, t->name);
 		if (!t->watched || !t->counted || !c)
 			continue;
-		pid = tap_pid(ns, t);
-		if (pid >= 0) {
-			err = add_dir(iv, pid, t->name, "rx",
+		if (tap_reported(ns, t)) {
+			err = add_dir(iv, t, "rx",
 				      c->tx_packets - t->last.tx_packets,
 				      c->tx_bytes - t->last.tx_bytes);
 			if (!err)
-				err = add_dir(iv, pid, t->name, "tx",
+				err = add_dir(iv, t, "tx",
 					      c->rx_packets - t->last.rx_packets,
 					      c->rx_bytes - t->last.rx_bytes);
 			if (err)

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 #include "user/probes/netdev.h"
-#include "user/identity/vmproc.h"
 
 #define TUN_IFF_TAP 0x0002 /* <linux/if_tun.h> IFF_TAP */
 
@@ -154,49 +153,4 @@ unsigned int kp_sample_shift(double rate, double target, unsigned int max)
 	while (s < max && rate > target * (double)(1ULL << s))
 		s++;
 	return s;
-}
-
-static int owner_of(const char *proc_root, uint32_t pid, kp_tap_owner_fn fn,
-		    void *arg)
-{
-	char names[16][IF_NAMESIZE];
-	int i, n, err;
-
-	n = kp_proc_read_taps(proc_root, pid, names, 16);
-	for (i = 0; i < n; i++) {
-		err = fn(pid, names[i], arg);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-int kp_proc_tap_owners(const char *proc_root, const uint32_t *pids,
-		       size_t npids, kp_tap_owner_fn fn, void *arg)
-{
-	struct dirent *de;
-	unsigned long pid;
-	size_t i;
-	char *end;
-	int err = 0;
-	DIR *d;
-
-	for (i = 0; i < npids; i++) {
-		err = owner_of(proc_root, pids[i], fn, arg);
-		if (err)
-			return err;
-	}
-	if (npids)
-		return 0;
-	d = opendir(proc_root);
-	if (!d)
-		return -errno;
-	while (!err && (de = readdir(d))) {
-		pid = strtoul(de->d_name, &end, 10);
-		if (*end || !pid || pid > UINT32_MAX)
-			continue;
-		err = owner_of(proc_root, pid, fn, arg);
-	}
-	closedir(d);
-	return err;
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Tap devices for the net probe: which interfaces are taps (sysfs) and
- * which process holds each open (/proc/<pid>/fdinfo "iff:", through
- * user/identity/vmproc.h). Readers take the sysfs and proc roots, so fixture trees
- * can stand in for them.
+ * Tap devices for the net probe: which interfaces are taps (sysfs), their
+ * counters (/proc/net/dev), sampling and duty-cycle arithmetic. Who holds
+ * a tap is the resolver's (user/identity/). Readers take the sysfs and
+ * proc roots, so fixture trees can stand in for them.
  */
 #ifndef KP_NETDEV_H
 #define KP_NETDEV_H
@@ -53,16 +53,5 @@ unsigned int kp_sample_shift(double rate, double target, unsigned int max);
  * min_duty and 1.
  */
 double kp_trace_duty(double rate, double rate_ok, double min_duty);
-
-/*
- * Call fn(pid, ifname, arg) for every tap each process holds open: the
- * processes pids[0..npids) or, when npids is 0, every process under
- * proc_root. Processes that end or cannot be read are skipped. Stops at
- * fn's first nonzero return and returns it; else 0, or -errno when
- * proc_root is unreadable.
- */
-typedef int (*kp_tap_owner_fn)(uint32_t pid, const char *ifname, void *arg);
-int kp_proc_tap_owners(const char *proc_root, const uint32_t *pids,
-		       size_t npids, kp_tap_owner_fn fn, void *arg);
 
 #endif /* KP_NETDEV_H */

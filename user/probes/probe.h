@@ -13,6 +13,8 @@
 #include "user/probes/ksupport.h"
 #include "user/core/record.h"
 
+struct kp_resolver;
+
 #define KP_PROBE_MAX_PROGS 16
 #define KP_REASON_MAX 160
 
@@ -35,6 +37,8 @@ struct kp_probe_env {
 	const struct kp_opts *opts;
 	struct kp_ksupport *ks;
 	const char *proc_root;   /* "/proc" */
+	struct kp_resolver *resolver; /* its identity table: who holds a
+				       * device (net with --pid); may be NULL */
 };
 
 struct kp_probe {
