@@ -183,10 +183,11 @@ static const struct kp_metric_desc metrics[KP_M__COUNT] = {
 		.scope = KP_SCOPE_DISK,
 		.unit = KP_UNIT_EVENTS,
 		.show = KP_SHOW_NEST,
-		.help = "Block requests completed, by the process that "
+		.help = "Block requests completed, by the VMM that "
 			"submitted them, device and operation (read, write, "
 			"flush, discard, other); I/O of kernel threads "
-			"(writeback) is the host's.",
+			"(writeback) and of processes that are not VMMs is "
+			"the host's.",
 	},
 	[KP_M_DISK_BYTES] = {
 		.json = "disks.bytes",

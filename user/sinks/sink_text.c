@@ -210,7 +210,7 @@ static int text_interval(struct kp_sink *s, const struct kp_interval *iv)
 	}
 host:
 	if (iv->host.n) {
-		fprintf(s->out, "%-8s %s\n", "-", "host (kernel threads, taps no process holds)");
+		fprintf(s->out, "%-8s %s\n", "-", "host (kernel threads, processes that are not VMMs)");
 		kp_text_devices(s->out, &iv->host, secs);
 	}
 	return kp_sink_flush(s->out);
