@@ -62,6 +62,24 @@ static __always_inline struct exits_vcpu_state *current_state(__u64 pid_tgid,
 				    NULL, flags);
 }
 
+/*
+ * A thread seen for the first time: its vCPU index from its name until
+ * kvm_exit (where it fires) gives the kernel's own vcpu_idx.
+ */
+static __always_inline void vcpu_from_name(struct exits_vcpu_state *st)
+{
+	int v;
+
+	if (st->name_read)
+		return;
+	st->name_read = 1;
+	v = kp_comm_vcpu();
+	if (v >= 0 && !st->vcpu_known) {
+		st->vcpu = v;
+		st->vcpu_known = 1;
+	}
+}
+
 static __always_inline struct exits_val *
 stat_get(__u64 pid_tgid, const struct exits_vcpu_state *st, __u8 kind,
 	 __u32 reason)
@@ -113,9 +131,10 @@ static __always_inline int on_exit(__s64 reason, __u32 isa, __u32 vcpu_id)
 	} else {
 		kind = EXITS_KIND_SVM;
 	}
-	if (!st->vcpu_known) {
-		st->vcpu = vcpu_id;
+	if (!st->vcpu_known || st->vcpu != vcpu_id) {
+		st->vcpu = vcpu_id; /* the kernel's index wins over the name's */
 		st->vcpu_known = 1;
+		st->name_read = 1;
 	}
 	val = stat_get(pid_tgid, st, kind, reason);
 	if (val)
@@ -147,6 +166,7 @@ static __always_inline int on_userspace_exit(__u32 reason, int err)
 	st = current_state(pid_tgid, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!st)
 		return 0;
+	vcpu_from_name(st);
 	now = bpf_ktime_get_ns();
 	close_exit(pid_tgid, st, now);
 	if (err < 0 && err != -EINTR)
@@ -203,6 +223,7 @@ static __always_inline int on_wakeup(__u64 ns, bool waited)
 	st = current_state(pid_tgid, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!st)
 		return 0;
+	vcpu_from_name(st);
 	val = stat_get(pid_tgid, st, EXITS_KIND_HALT,
 		       waited ? EXITS_HALT_WAIT : EXITS_HALT_POLL);
 	if (!val)

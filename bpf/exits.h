@@ -57,7 +57,8 @@ struct exits_vcpu_state {
 	__u8 exit_kind;
 	__u8 vcpu_known;
 	__u8 user_ns_valid;
-	__u8 pad[7];
+	__u8 name_read;   /* the thread's name was looked at for its index */
+	__u8 pad[6];
 };
 
 #endif /* KP_EXITS_H */

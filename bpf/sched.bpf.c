@@ -402,6 +402,14 @@ static __always_inline int on_run(void)
 	st = stats_get(tid, pid, SCHED_VCPU_UNKNOWN);
 	if (!st)
 		return 0;
+	/* not seeded by the loader: the index from the thread's name, now
+	 * (a VMM may be gone before the loader could read /proc) */
+	if (st->vcpu == SCHED_VCPU_UNKNOWN) {
+		int v = kp_comm_vcpu();
+
+		if (v >= 0)
+			st->vcpu = v;
+	}
 	mark->pid = pid;
 	mark->vcpu = st->vcpu; /* the loader's, when it seeded this thread */
 	if (!st->run_since)
