@@ -36,7 +36,7 @@ SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_PROBES))
 IO_TOOLS := $(OUT)/blk-exerciser $(OUT)/tap-exerciser
 
 # pure modules: unit-tested without root or libbpf
-PURE := hist reasons cli metrics record snap procfs jsonutil vmproc domxml \
+PURE := hist reasons cli metrics record snap procfs jsonutil vmproc domxml cgcpu \
 	idtable schedcalc
 # user/: the door (main, cli) and five wings, lowest first: core,
 # identity, probes, sinks, service. A wing includes only wings below it
