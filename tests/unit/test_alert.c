@@ -480,6 +480,25 @@ static void alert_value__pct_of_run_delay__is_ready_percent(void **state)
 	assert_near(value_of(&r, &vm_of(100)->vcpus[0].s, 1), 7);
 }
 
+static void alert_value__pct_of_run_delay__leaves_out_the_limited_time(void **state)
+{
+	struct kp_alert_rule r = rule("r", "run_delay", KP_STAT_PCT,
+				      KP_SCOPE_VCPU, true, 0, 0, 0);
+	struct kp_alert_rule l = rule("l", "limited_pct", KP_STAT_PCT,
+				      KP_SCOPE_VCPU, true, 0, 0, 0);
+	struct kp_hist h = { 0 };
+
+	hist_fill(&h, 1000000, 70);
+	/* 70% run delay of which 50 points were the vCPU's CPU limit */
+	add_hist(100, 101, 0, "run_delay", "", 700000000, &h);
+	add(100, 101, 0, "limited_pct", "", 500000000);
+	finish(1);
+	assert_near(value_of(&r, &vm_of(100)->vcpus[0].s, 1), 20);
+	assert_near(value_of(&l, &vm_of(100)->vcpus[0].s, 1), 50);
+	/* and at the VM level, the sums */
+	assert_near(value_of(&r, &vm_of(100)->s, 1), 20);
+}
+
 /*
  * 50 values of 1000 ns (slot 10: 512..1024 ns) and 50 of 100000 ns
  * (slot 17: 65536..131072 ns), interpolated linearly inside the slot as
@@ -1063,6 +1082,7 @@ int main(void)
 		T(alert_value__rate_of_run_delay__is_waits_per_second),
 		T(alert_value__pct_of_ns_counter__is_share_of_the_interval),
 		T(alert_value__pct_of_run_delay__is_ready_percent),
+		T(alert_value__pct_of_run_delay__leaves_out_the_limited_time),
 		T(alert_value__percentiles_and_mean_of_histogram__in_microseconds),
 		T(alert_value__percentile_without_samples__is_no_data),
 		T(alert_value__gauge__value_and_raw_delta_input),

@@ -285,8 +285,14 @@ static void metric__device_metrics__name_their_group_and_key(void **state)
 	for (id = 0; id < KP_M__COUNT; id++) {
 		m = kp_metric(id);
 		if (m->scope != KP_SCOPE_DISK && m->scope != KP_SCOPE_IFACE) {
-			if (m->show == KP_SHOW_NEST || m->show == KP_SHOW_INFO)
-				fail_msg("'%s': NEST and INFO are for devices",
+			if (m->show == KP_SHOW_NEST)
+				fail_msg("'%s': NEST is for devices", m->json);
+			/* an INFO of a vCPU: its label, a string
+			 * ("limited_source":"cgroup_v1") */
+			if (m->show == KP_SHOW_INFO &&
+			    (m->scope != KP_SCOPE_VCPU || !m->label ||
+			     strchr(m->json, '.')))
+				fail_msg("'%s': INFO is for devices and labelled vCPU metrics",
 					 m->json);
 			continue;
 		}

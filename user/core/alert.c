@@ -221,6 +221,9 @@ bool kp_alert_value(const struct kp_alert_rule *r,
 		if (kp_metric(r->metric)->type == KP_HISTOGRAM &&
 		    kp_metric(r->metric)->show == KP_SHOW_LABELS)
 			v = h.sum;
+		/* run delay: its ready part, as the records' ready_pct */
+		if (kp_metric(r->metric)->show == KP_SHOW_DELAY)
+			v = kp_ready_ns(s, v);
 		*value = (double)v / (secs * 1e9) * 100.0;
 		return true;
 	case KP_STAT_RATIO:

@@ -108,6 +108,37 @@ static const struct kp_metric_desc metrics[KP_M__COUNT] = {
 			"vCPU was waiting for, per thread; the 5 that took "
 			"most.",
 	},
+	[KP_M_LIMITED] = {
+		.json = "limited_pct",
+		.prom = "kvmprobe_vcpu_limited_seconds_total",
+		.probe = "sched",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_VCPU,
+		.unit = KP_UNIT_NS,
+		.show = KP_SHOW_PCT,
+		.help = "CPU limit (esxtop %MLMTD): the part of the run delay "
+			"the vCPU waited because its own cgroup was throttled "
+			"by its CPU quota (cpu.max, cpu.cfs_quota_us, libvirt "
+			"<cputune>), not for a busy CPU. The cgroup's "
+			"throttled time (cpu.stat) shared among its vCPUs by "
+			"run delay, at most each vCPU's run delay; run_delay's "
+			"ready_pct is the rest. Absent without a cgroup CPU "
+			"controller and in the first interval of a cgroup.",
+	},
+	[KP_M_LIMIT_SOURCE] = {
+		.json = "limited_source",
+		.prom = "kvmprobe_vcpu_limited_source_info",
+		.label = "source",
+		.probe = "sched",
+		.type = KP_GAUGE,
+		.scope = KP_SCOPE_VCPU,
+		.unit = KP_UNIT_EVENTS,
+		.show = KP_SHOW_INFO,
+		.help = "Which tier produced limited_pct: cgroup_v1 "
+			"(cpu.stat throttled_time) or cgroup_v2 (cpu.stat "
+			"throttled_usec) kernel counters of the vCPU thread's "
+			"cgroup; absent (null) when there is no figure.",
+	},
 	[KP_M_MEM_BALLOON_CURRENT] = {
 		.json = "memory.balloon_current_kib",
 		.prom = "kvmprobe_vm_balloon_current_bytes",

@@ -17,6 +17,8 @@ enum kp_metric_id {
 	KP_M_CPU_TIME,
 	KP_M_PREEMPTIONS,
 	KP_M_PREEMPTED_BY,
+	KP_M_LIMITED,
+	KP_M_LIMIT_SOURCE,
 	/* VM-wide gauges from libvirt (kp_vm_rec.gauges); "a.b" JSON keys
 	 * nest: "memory":{"rss_kib":...} */
 	KP_M_MEM_BALLOON_CURRENT,

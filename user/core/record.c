@@ -467,3 +467,12 @@ uint64_t kp_sample_sum(const struct kp_sample_set *s, enum kp_metric_id m)
 			n += s->v[i].hist ? s->v[i].hist->count : s->v[i].value;
 	return n;
 }
+
+uint64_t kp_ready_ns(const struct kp_sample_set *s, uint64_t total)
+{
+	const struct kp_sample *l = kp_sample_find(s, KP_M_LIMITED, "");
+
+	if (!l)
+		return total;
+	return l->value < total ? total - l->value : 0;
+}

@@ -165,5 +165,10 @@ const struct kp_sample *kp_sample_find_dev(const struct kp_sample_set *s,
 /* Index of the first sample of metric in a finished set, or s->n. */
 size_t kp_sample_first(const struct kp_sample_set *s, enum kp_metric_id m);
 uint64_t kp_sample_sum(const struct kp_sample_set *s, enum kp_metric_id m);
+/*
+ * Ready time (waiting while the cgroup was allowed to run): a run delay
+ * total of set s less the limited time (KP_M_LIMITED) of the same set.
+ */
+uint64_t kp_ready_ns(const struct kp_sample_set *s, uint64_t total);
 
 #endif /* KP_RECORD_H */

@@ -17,6 +17,7 @@
 #include "bpf/sched.h"
 #include "sched.skel.h"
 #include "user/identity/procfs.h"
+#include "user/probes/cgcpu.h"
 #include "user/probes/sched.h"
 #include "user/probes/tpprog.h"
 #include "user/core/schedcalc.h"
@@ -30,6 +31,7 @@ struct reading {
 	uint32_t tid, pid;
 	int vcpu;
 	struct kp_sched_flat flat;
+	uint64_t dready; /* this interval's run delay, for decode_limits() */
 };
 
 struct preemption {
@@ -54,6 +56,7 @@ struct sched_state {
 	size_t nprev, ncur;
 	uint64_t lost_prev, unattributed_prev;
 	time_t last_gc;
+	struct kp_cgcpu *cgl; /* CPU limits of the vCPUs' cgroups, or NULL */
 };
 
 /* One traced event, with its BTF-typed and its classic program. */
@@ -175,6 +178,7 @@ static void state_free(struct sched_state *ss)
 	for (i = 0; i < NEVENTS; i++)
 		bpf_link__destroy(ss->links[i]);
 	sched_bpf__destroy(ss->skel);
+	kp_cgcpu_free(ss->cgl);
 	free(ss->tids);
 	free(ss->raw);
 	free(ss->pkeys);
@@ -239,7 +243,17 @@ static int seed_one(uint32_t pid, uint32_t tid, int vcpu, void *arg)
 	/* EEXIST: KVM_RUN found it first; E2BIG: full, lost counts none yet */
 	if (!bpf_map_update_elem(c->ss->stats_fd, &tid, &st, BPF_NOEXIST))
 		c->n++;
+	if (c->ss->cgl) /* the baseline of its cgroup's throttled time */
+		kp_cgcpu_note(c->ss->cgl, pid, tid, 0);
 	return 0;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* Run the seeding iterator once: it marks the seeded threads. */
@@ -280,7 +294,11 @@ static void seed(struct sched_state *ss, const struct kp_probe_env *env,
 	struct seed_ctx c = { .ss = ss, .opts = env->opts };
 	int err;
 
+	if (ss->cgl)
+		kp_cgcpu_begin(ss->cgl, mono_s());
 	err = kp_proc_vcpu_threads(env->proc_root, seed_one, &c);
+	if (ss->cgl)
+		kp_cgcpu_end(ss->cgl);
 	if (!err)
 		err = run_seed_iter(ss);
 	if (err) {
@@ -345,6 +363,8 @@ int kp_sched_start(const struct kp_probe_env *env, void **state,
 		goto err_free;
 	}
 	ss->stats_fd = bpf_map__fd(ss->skel->maps.stats);
+	/* no cgroup CPU controller: no limited_pct, nothing else changes */
+	ss->cgl = kp_cgcpu_new(env->proc_root, "");
 	ss->preempt_fd = bpf_map__fd(ss->skel->maps.preempt);
 	if (!attach_all(ss, st)) {
 		kp_no_program_reason(st);
@@ -503,11 +523,51 @@ static int decode_vcpus(struct sched_state *ss, struct kp_interval *iv)
 			zero = (struct kp_sched_flat){ 0 };
 			kp_sched_delta(&zero, &r->flat, &d);
 		}
+		r->dready = d.ready_ns;
 		err = add_vcpu(iv, r, &d);
 		if (err)
 			return err;
 	}
 	return 0;
+}
+
+/*
+ * Limited vs ready time per vCPU (user/probes/cgcpu.h): every vCPU's run
+ * delay is noted against its cgroup first, then each gets its share of the
+ * cgroup's throttled time, as limited_pct and the source it came from.
+ */
+static int decode_limits(struct sched_state *ss, struct kp_interval *iv)
+{
+	uint64_t limited;
+	enum kp_cg_ver ver;
+	int *slot, err = 0;
+	size_t i;
+
+	if (!kp_cgcpu_usable(ss->cgl) || !ss->ncur)
+		return 0;
+	slot = calloc(ss->ncur, sizeof(*slot));
+	if (!slot)
+		return -ENOMEM;
+	kp_cgcpu_begin(ss->cgl, mono_s());
+	for (i = 0; i < ss->ncur; i++)
+		slot[i] = kp_cgcpu_note(ss->cgl, ss->cur[i].pid,
+					ss->cur[i].tid, ss->cur[i].dready);
+	for (i = 0; !err && i < ss->ncur; i++) {
+		const struct reading *r = &ss->cur[i];
+
+		if (!r->dready ||
+		    !kp_cgcpu_share(ss->cgl, slot[i], r->dready, &limited, &ver))
+			continue;
+		err = kp_interval_add(iv, r->pid, r->tid, r->vcpu, KP_M_LIMITED,
+				      "", limited, NULL);
+		if (!err)
+			err = kp_interval_add(iv, r->pid, r->tid, r->vcpu,
+					      KP_M_LIMIT_SOURCE,
+					      kp_cg_ver_name(ver), 1, NULL);
+	}
+	kp_cgcpu_end(ss->cgl);
+	free(slot);
+	return err;
 }
 
 static int cmp_preemption(const void *a, const void *b)
@@ -650,6 +710,8 @@ int kp_sched_read(void *state, struct kp_interval *iv)
 	err = read_stats(ss);
 	if (!err)
 		err = decode_vcpus(ss, iv);
+	if (!err)
+		err = decode_limits(ss, iv);
 	if (!err)
 		err = decode_preemptors(ss, iv);
 	if (err)

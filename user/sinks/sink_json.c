@@ -112,15 +112,18 @@ static double worst_pct(const struct kp_vm_rec *vm, enum kp_metric_id id,
 
 	for (i = 0; i < vm->nvcpus; i++) {
 		p = kp_sample_find(&vm->vcpus[i].s, id, "");
-		pct = p ? kp_pct(p->value, secs) : 0;
+		pct = p ? kp_pct(kp_ready_ns(&vm->vcpus[i].s, p->value),
+				 secs) : 0;
 		if (pct > worst)
 			worst = pct;
 	}
 	return worst;
 }
 
-/* KP_SHOW_DELAY; vm: at the VM level, for the worst vCPU's percentage */
-static struct json_object *delay_json(const struct kp_sample *p,
+/* KP_SHOW_DELAY of set; vm: at the VM level, for the worst vCPU's
+ * percentage. ready_pct leaves out the limited time (limited_pct). */
+static struct json_object *delay_json(const struct kp_sample_set *set,
+				      const struct kp_sample *p,
 				      enum kp_metric_id id, double secs,
 				      const struct kp_vm_rec *vm)
 {
@@ -128,7 +131,7 @@ static struct json_object *delay_json(const struct kp_sample *p,
 
 	json_object_object_add(o, "total_ns", json_object_new_uint64(p->value));
 	json_object_object_add(o, "ready_pct",
-			       kp_json_fixed3(kp_pct(p->value, secs)));
+		kp_json_fixed3(kp_pct(kp_ready_ns(set, p->value), secs)));
 	if (vm)
 		json_object_object_add(o, "worst_ready_pct",
 				       kp_json_fixed3(worst_pct(vm, id, secs)));
@@ -216,7 +219,13 @@ static void add_metrics(struct json_object *o, const struct kp_sample_set *set,
 			m = kp_json_fixed3(kp_pct(p->value, secs));
 			break;
 		case KP_SHOW_DELAY:
-			m = delay_json(p, id, secs, vm);
+			m = delay_json(set, p, id, secs, vm);
+			break;
+		case KP_SHOW_INFO: /* a VM: the label most of its vCPUs have */
+			for (; first < i; first++)
+				if (set->v[first].value > p->value)
+					p = &set->v[first];
+			m = kp_json_string(p->label);
 			break;
 		case KP_SHOW_TOP:
 			m = top_json(set, first, i);

@@ -50,37 +50,53 @@ static void pct_cell(const struct kp_sample_set *s, enum kp_metric_id m,
 		snprintf(buf, len, "-");
 }
 
-/* The largest %RDY of vm's vCPUs (esxtop's VM row sums; the worst vCPU is
- * what a starved guest feels), "-" when none was measured. */
-static void worst_rdy_cell(const struct kp_vm_rec *vm, double secs, char *buf,
-			   size_t len)
+/* A vCPU's ready (limited false) or limited percentage, -1 when its run
+ * delay was not measured (limited: no figure, limited_pct) */
+static double rdy_pct(const struct kp_sample_set *s, bool limited, double secs)
 {
-	const struct kp_sample *p;
+	const struct kp_sample *p = kp_sample_find(s, KP_M_RUN_DELAY, "");
+	const struct kp_sample *l = kp_sample_find(s, KP_M_LIMITED, "");
+
+	if (limited)
+		return l ? kp_pct(l->value, secs) : -1;
+	return p ? kp_pct(kp_ready_ns(s, p->value), secs) : -1;
+}
+
+static void pct_or_dash(double pct, char *buf, size_t len)
+{
+	if (pct < 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.1f", pct);
+}
+
+/* The largest %RDY (or %LMT) of vm's vCPUs (esxtop's VM row sums; the
+ * worst vCPU is what a starved guest feels), "-" when none was measured. */
+static void worst_rdy_cell(const struct kp_vm_rec *vm, bool limited,
+			   double secs, char *buf, size_t len)
+{
 	double worst = -1, pct;
 	size_t i;
 
 	for (i = 0; i < vm->nvcpus; i++) {
-		p = kp_sample_find(&vm->vcpus[i].s, KP_M_RUN_DELAY, "");
-		pct = p ? kp_pct(p->value, secs) : -1;
+		pct = rdy_pct(&vm->vcpus[i].s, limited, secs);
 		if (pct > worst)
 			worst = pct;
 	}
-	if (worst < 0)
-		snprintf(buf, len, "-");
-	else
-		snprintf(buf, len, "%.1f", worst);
+	pct_or_dash(worst, buf, len);
 }
 
 static void row(FILE *f, const char *who, const char *name, size_t nvcpus,
-		const struct kp_sample_set *s, const char *rdy, double secs)
+		const struct kp_sample_set *s, const char *rdy, const char *lmt,
+		double secs)
 {
 	char top_e[48], top_u[48], cpu[16];
 
 	top_label(s, KP_M_EXITS, secs, top_e, sizeof(top_e));
 	top_label(s, KP_M_UEXITS, secs, top_u, sizeof(top_u));
 	pct_cell(s, KP_M_CPU_TIME, secs, cpu, sizeof(cpu));
-	fprintf(f, "%-8s %-16.16s %5zu %6s %6s %10.0f %10.0f %9.0f  %-22s %s\n",
-		who, name, nvcpus, cpu, rdy, kp_sample_sum(s, KP_M_EXITS) / secs,
+	fprintf(f, "%-8s %-16.16s %5zu %6s %6s %6s %10.0f %10.0f %9.0f  %-22s %s\n",
+		who, name, nvcpus, cpu, rdy, lmt, kp_sample_sum(s, KP_M_EXITS) / secs,
 		kp_sample_sum(s, KP_M_UEXITS) / secs,
 		hist_count(s, KP_M_HALT_TIME) / secs, top_e, top_u);
 }
@@ -167,7 +183,7 @@ static int text_start(struct kp_sink *s, const struct kp_start_info *info)
 static int text_interval(struct kp_sink *s, const struct kp_interval *iv)
 {
 	double secs = iv->interval_s > 0 ? iv->interval_s : 1;
-	char ts[16], who[16], name[24], rdy[16];
+	char ts[16], who[16], name[24], rdy[16], lmt[16];
 	uint64_t lost = 0;
 	struct tm tm;
 	size_t i, j;
@@ -181,17 +197,18 @@ static int text_interval(struct kp_sink *s, const struct kp_interval *iv)
 		"");
 	if (!iv->nvms)
 		goto host;
-	fprintf(s->out, "%-8s %-16s %5s %6s %6s %10s %10s %9s  %-22s %s\n",
-		"PID", "NAME", "VCPUS", "%CPU", "%RDY", "EXITS/s", "UEXITS/s",
+	fprintf(s->out, "%-8s %-16s %5s %6s %6s %6s %10s %10s %9s  %-22s %s\n",
+		"PID", "NAME", "VCPUS", "%CPU", "%RDY", "%LMT", "EXITS/s", "UEXITS/s",
 		"HALTS/s", "TOP EXIT", "TOP USERSPACE EXIT");
 	for (i = 0; i < iv->nvms; i++) {
 		const struct kp_vm_rec *vm = &iv->vms[i];
 
 		snprintf(who, sizeof(who), "%u", vm->pid);
-		worst_rdy_cell(vm, secs, rdy, sizeof(rdy));
+		worst_rdy_cell(vm, false, secs, rdy, sizeof(rdy));
+		worst_rdy_cell(vm, true, secs, lmt, sizeof(lmt));
 		row(s->out, who, vm->name ? vm->name :
 		    vm->comm[0] ? vm->comm : "?", vm->nvcpus,
-		    &vm->s, rdy, secs);
+		    &vm->s, rdy, lmt, secs);
 		for (j = 0; s->opts->per_vcpu && j < vm->nvcpus; j++) {
 			const struct kp_vcpu_rec *vc = &vm->vcpus[j];
 
@@ -200,9 +217,11 @@ static int text_interval(struct kp_sink *s, const struct kp_interval *iv)
 			else
 				snprintf(who, sizeof(who), " vcpu?");
 			snprintf(name, sizeof(name), "tid %u", vc->tid);
-			pct_cell(&vc->s, KP_M_RUN_DELAY, secs, rdy,
-				 sizeof(rdy));
-			row(s->out, who, name, 1, &vc->s, rdy, secs);
+			pct_or_dash(rdy_pct(&vc->s, false, secs), rdy,
+				    sizeof(rdy));
+			pct_or_dash(rdy_pct(&vc->s, true, secs), lmt,
+				    sizeof(lmt));
+			row(s->out, who, name, 1, &vc->s, rdy, lmt, secs);
 		}
 		kp_text_devices(s->out, &vm->s, secs);
 		if (s->opts->hist)
