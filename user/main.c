@@ -15,6 +15,7 @@
 #include <time.h>
 #include <bpf/libbpf.h>
 #include "user/core/cli.h"
+#include "user/service/config.h"
 #include "user/service/outq.h"
 #include "user/service/privs.h"
 #include "user/service/service.h"
@@ -59,6 +60,7 @@ static void print_metrics(void)
 		       kp_scope_name(d->scope), d->label ? d->label : "-",
 		       d->help);
 	}
+	kp_config_print_rules(stdout);
 }
 
 static int setup_signals(void)

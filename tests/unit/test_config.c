@@ -17,6 +17,7 @@
 #include <string.h>
 #include "user/core/alert.h"
 #include "user/core/cli.h"
+#include "user/core/hist.h"
 #include "user/service/config.h"
 #include "user/core/metrics.h"
 
@@ -509,6 +510,7 @@ static void default_rules__reference_registered_metrics_with_fitting_stats(void 
 		assert_int_equal(kp_metric_by_json(d->json), r->metric);
 		switch (r->stat) {
 		case KP_STAT_PCT:
+		case KP_STAT_AVG_PCT:
 			assert_int_equal(d->unit, KP_UNIT_NS);
 			break;
 		case KP_STAT_VALUE:
@@ -522,9 +524,13 @@ static void default_rules__reference_registered_metrics_with_fitting_stats(void 
 			break;
 		case KP_STAT_RATIO:
 			assert_non_null(kp_metric(r->of));
+			assert_int_equal(d->type == KP_GAUGE,
+					 kp_metric(r->of)->type == KP_GAUGE);
 			break;
 		case KP_STAT_RATE:
 			break;
+		case KP_STAT__COUNT:
+			fail_msg("rule '%s': no stat", r->name);
 		}
 		if (r->scope == KP_SCOPE_VCPU)
 			assert_int_equal(d->scope, KP_SCOPE_VCPU);
@@ -562,6 +568,220 @@ static void default_rules__ready_and_swap__have_the_literature_thresholds(void *
 	assert_near(r->threshold, 0);
 	assert_near(r->clear, 0);
 	assert_near(r->for_s, 0);
+}
+
+/* name, metric, stat, above, clear, for (s), severity */
+static void expect_rule(const char *name, const char *json, enum kp_stat st,
+			double above, double clear, double for_s,
+			enum kp_severity sev)
+{
+	const struct kp_alert_rule *r = find_rule(name);
+
+	assert_non_null(r);
+	assert_int_equal(r->metric, metric(json));
+	assert_int_equal(r->stat, st);
+	assert_int_equal(r->scope, KP_SCOPE_VM);
+	assert_true(r->above);
+	assert_near(r->threshold, above);
+	assert_near(r->clear, clear);
+	assert_near(r->for_s, for_s);
+	assert_int_equal(r->severity, sev);
+}
+
+static void default_rules__literature_set__cpu_memory_balloon_disk_drops(void **state)
+{
+	assert_config_ok("");
+	expect_rule("vm_cpu_usage_warning", "cpu_pct", KP_STAT_AVG_PCT, 80,
+		    75, 300, KP_SEV_WARNING);
+	expect_rule("vm_cpu_usage_critical", "cpu_pct", KP_STAT_AVG_PCT, 95,
+		    90, 120, KP_SEV_CRITICAL);
+	expect_rule("guest_memory_warning", "memory.guest_used_kib",
+		    KP_STAT_RATIO, 85, 80, 300, KP_SEV_WARNING);
+	assert_int_equal(find_rule("guest_memory_warning")->of,
+			 metric("memory.available_kib"));
+	expect_rule("guest_memory_critical", "memory.guest_used_kib",
+		    KP_STAT_RATIO, 95, 90, 120, KP_SEV_CRITICAL);
+	expect_rule("vm_ballooned", "memory.ballooned_kib", KP_STAT_VALUE,
+		    1048576, 786432, 300, KP_SEV_WARNING);
+	expect_rule("disk_latency_p99", "disks.latency_hist", KP_STAT_P99_US,
+		    20000, 15000, 120, KP_SEV_WARNING);
+	expect_rule("disk_latency_p99_critical", "disks.latency_hist",
+		    KP_STAT_P99_US, 100000, 80000, 120, KP_SEV_CRITICAL);
+	expect_rule("packet_drops", "interfaces.drops", KP_STAT_RATIO, 0.1,
+		    0.05, 60, KP_SEV_WARNING);
+	expect_rule("packet_drops_critical", "interfaces.drops",
+		    KP_STAT_RATIO, 1, 0.5, 120, KP_SEV_CRITICAL);
+}
+
+static void config_load__ratio_of_gauge_and_counter__is_refused(void **state)
+{
+	assert_config_error(
+		"[alerts]\ndefaults = no\n[alert m]\nmetric = memory.guest_used_kib\n"
+		"stat = ratio\nof = exits\nscope = vm\nabove = 1\n",
+		"t.conf:3: rule 'm': ratio takes two gauges or two counters");
+}
+
+/*
+ * ---- the built-in rules fire and resolve: each on crafted intervals of
+ * 10 s, through the alert engine, until it fires, then until it resolves
+ */
+
+enum scenario { SC_CPU, SC_MEM, SC_BALLOON, SC_DISK, SC_DROPS };
+
+/* One interval of VM 100 for scenario sc, high or back to normal. */
+static void scenario_interval(struct kp_interval *iv, enum scenario sc,
+			      double level)
+{
+	struct kp_hist h = { 0 };
+	struct kp_vm_rec *vm;
+	unsigned int i;
+
+	memset(iv, 0, sizeof(*iv));
+	iv->interval_s = 10;
+	/* two vCPUs, each on CPU level percent of the interval */
+	for (i = 0; i < 2; i++)
+		assert_int_equal(kp_interval_add(iv, 100, 101 + i, i,
+				 metric("cpu_pct"), "",
+				 (uint64_t)(level * 1e8), NULL), 0);
+	if (sc == SC_DISK) { /* 100 requests of level ms */
+		for (i = 0; i < 100; i++)
+			kp_hist_add(&h, (uint64_t)(level * 1e6));
+		assert_int_equal(kp_interval_add_dev(iv, 100,
+				 metric("disks.latency_hist"), "vda", "read",
+				 0, &h), 0);
+	}
+	if (sc == SC_DROPS) { /* level percent of 10000 packets dropped */
+		assert_int_equal(kp_interval_add_dev(iv, 100,
+				 metric("interfaces.packets"), "vnet0", "rx",
+				 10000, NULL), 0);
+		if (level > 0)
+			assert_int_equal(kp_interval_add_dev(iv, 100,
+					 metric("interfaces.drops"), "vnet0",
+					 "TAP_FILTER", (uint64_t)(level * 100),
+					 NULL), 0);
+	}
+	assert_int_equal(kp_interval_finish(iv), 0);
+	vm = &iv->vms[0];
+	if (sc == SC_MEM) { /* 4 GiB seen, level percent in use */
+		assert_int_equal(kp_vm_set_gauge(vm, metric("memory.available_kib"),
+						 4194304), 0);
+		assert_int_equal(kp_vm_set_gauge(vm, metric("memory.usable_kib"),
+				 (uint64_t)(4194304 * (1 - level / 100))), 0);
+	}
+	if (sc == SC_BALLOON) { /* 8 GiB at most, level GiB taken */
+		assert_int_equal(kp_vm_set_gauge(vm, metric("memory.balloon_max_kib"),
+						 8388608), 0);
+		assert_int_equal(kp_vm_set_gauge(vm, metric("memory.balloon_current_kib"),
+				 (uint64_t)(8388608 - level * 1048576)), 0);
+	}
+	assert_int_equal(kp_vm_derive_memory(vm), 0);
+}
+
+struct seen {
+	int fired, resolved;
+	double fired_at, resolved_at;
+	double now;
+};
+
+static int on_event(const struct kp_alert_event *ev, void *arg)
+{
+	struct seen *s = arg;
+
+	assert_int_equal(ev->pid, 100);
+	assert_int_equal(ev->vcpu, -1);
+	if (ev->firing) {
+		s->fired++;
+		s->fired_at = s->now;
+	} else {
+		s->resolved++;
+		s->resolved_at = s->now;
+	}
+	return 0;
+}
+
+/*
+ * Rule name alone, on scenario sc: level high for 10 min, then low for
+ * 2 min. It fires once, for_s after the condition started (plus one
+ * interval), and resolves at the first low interval.
+ */
+static void fire_and_resolve(const char *name, enum scenario sc, double high,
+			     double low)
+{
+	const struct kp_alert_rule *r;
+	struct kp_interval iv;
+	struct kp_alerts *a;
+	struct seen s = { 0 };
+	double t;
+
+	assert_config_ok("");
+	r = find_rule(name);
+	assert_non_null(r);
+	a = kp_alerts_new(r, 1);
+	assert_non_null(a);
+	for (t = 10; t <= 720; t += 10) {
+		s.now = t;
+		scenario_interval(&iv, sc, t <= 600 ? high : low);
+		assert_int_equal(kp_alerts_eval(a, &iv, t, on_event, &s), 0);
+		kp_interval_clear(&iv);
+	}
+	if (s.fired != 1 || s.resolved != 1)
+		fail_msg("rule '%s': fired %d, resolved %d times", name,
+			 s.fired, s.resolved);
+	if (s.fired_at < 10 + r->for_s || s.fired_at > 20 + r->for_s)
+		fail_msg("rule '%s': fired at %g s, for is %g s", name,
+			 s.fired_at, r->for_s);
+	assert_near(s.resolved_at, 610);
+	kp_alerts_free(a);
+}
+
+static void builtin_rules__vm_cpu_usage__fire_on_vcpu_average_and_resolve(void **state)
+{
+	fire_and_resolve("vm_cpu_usage_warning", SC_CPU, 85, 40);
+	fire_and_resolve("vm_cpu_usage_critical", SC_CPU, 97, 40);
+}
+
+static void builtin_rules__vm_cpu_usage__average_below_threshold__stays_quiet(void **state)
+{
+	const struct kp_alert_rule *r;
+	struct kp_interval iv;
+	struct kp_alerts *a;
+	struct seen s = { 0 };
+	double t;
+
+	/* 2 vCPUs at 79% each: the VM's sum is 158%, the average 79% */
+	assert_config_ok("");
+	r = find_rule("vm_cpu_usage_warning");
+	a = kp_alerts_new(r, 1);
+	for (t = 10; t <= 600; t += 10) {
+		scenario_interval(&iv, SC_CPU, 79);
+		assert_int_equal(kp_alerts_eval(a, &iv, t, on_event, &s), 0);
+		kp_interval_clear(&iv);
+	}
+	assert_int_equal(s.fired, 0);
+	kp_alerts_free(a);
+}
+
+static void builtin_rules__guest_memory__fire_on_used_share_and_resolve(void **state)
+{
+	fire_and_resolve("guest_memory_warning", SC_MEM, 90, 50);
+	fire_and_resolve("guest_memory_critical", SC_MEM, 97, 50);
+}
+
+static void builtin_rules__ballooned__fire_above_1gib_and_resolve(void **state)
+{
+	fire_and_resolve("vm_ballooned", SC_BALLOON, 2, 0.5);
+}
+
+static void builtin_rules__disk_latency__fire_on_p99_and_resolve(void **state)
+{
+	fire_and_resolve("disk_latency_p99", SC_DISK, 40, 1);
+	fire_and_resolve("disk_latency_p99_critical", SC_DISK, 150, 1);
+}
+
+static void builtin_rules__packet_drops__fire_on_drop_share_and_resolve(void **state)
+{
+	fire_and_resolve("packet_drops", SC_DROPS, 0.5, 0);
+	fire_and_resolve("packet_drops_critical", SC_DROPS, 2, 0);
 }
 
 /* ---- [alert NAME]: names ---- */
@@ -763,7 +983,7 @@ static void config_load__unknown_stat__names_file_and_line(void **state)
 {
 	assert_config_error(
 		"[alert x]\nmetric = exits\nstat = p95_us\n",
-		"t.conf:3: stat: 'p95_us' is not rate, pct, p50_us, p99_us, mean_us, value, delta or ratio");
+		"t.conf:3: stat: 'p95_us' is not rate, pct, p50_us, p99_us, mean_us, value, delta, ratio or avg_pct");
 }
 
 static void config_load__ratio_without_of__names_the_rule_header(void **state)
@@ -1081,6 +1301,14 @@ int main(void)
 		T(default_rules__parse_alone__without_error),
 		T(default_rules__reference_registered_metrics_with_fitting_stats),
 		T(default_rules__ready_and_swap__have_the_literature_thresholds),
+		T(default_rules__literature_set__cpu_memory_balloon_disk_drops),
+		T(config_load__ratio_of_gauge_and_counter__is_refused),
+		T(builtin_rules__vm_cpu_usage__fire_on_vcpu_average_and_resolve),
+		T(builtin_rules__vm_cpu_usage__average_below_threshold__stays_quiet),
+		T(builtin_rules__guest_memory__fire_on_used_share_and_resolve),
+		T(builtin_rules__ballooned__fire_above_1gib_and_resolve),
+		T(builtin_rules__disk_latency__fire_on_p99_and_resolve),
+		T(builtin_rules__packet_drops__fire_on_drop_share_and_resolve),
 		T(config_load__rule_without_name__names_file_and_line),
 		T(config_load__rule_name_too_long__names_file_and_line),
 		T(config_load__duplicate_rule__names_the_second_header),

@@ -410,6 +410,44 @@ static void vm_set_gauge__memory__is_set_not_summed(void **state)
 	assert_int_equal(kp_vm_set_gauge(vm, KP_M__COUNT, 1), -EINVAL);
 }
 
+static uint64_t gauge(const struct kp_vm_rec *vm, enum kp_metric_id m)
+{
+	const struct kp_sample *p = kp_sample_find(&vm->gauges, m, "");
+
+	return p ? p->value : UINT64_MAX;
+}
+
+static void vm_derive_memory__used_and_ballooned__from_what_is_reported(void **state)
+{
+	struct kp_vm_rec *vm;
+
+	assert_int_equal(kp_interval_add(&iv, 10, 11, 0, KP_M_EXITS, "io", 1,
+					 NULL), 0);
+	vm = find_vm(10);
+	/* nothing reported: nothing derived */
+	assert_int_equal(kp_vm_derive_memory(vm), 0);
+	assert_int_equal(vm->gauges.n, 0);
+	/* balloon sizes only (no guest stats): ballooned, no guest usage */
+	assert_int_equal(kp_vm_set_gauge(vm, KP_M_MEM_BALLOON_MAX, 4000), 0);
+	assert_int_equal(kp_vm_set_gauge(vm, KP_M_MEM_BALLOON_CURRENT, 2500), 0);
+	assert_int_equal(kp_vm_set_gauge(vm, KP_M_MEM_AVAILABLE, 2400), 0);
+	assert_int_equal(kp_vm_derive_memory(vm), 0);
+	assert_int_equal(gauge(vm, KP_M_MEM_BALLOONED), 1500);
+	assert_int_equal(gauge(vm, KP_M_MEM_GUEST_USED), UINT64_MAX);
+	/* unused only: used is available less unused */
+	assert_int_equal(kp_vm_set_gauge(vm, KP_M_MEM_UNUSED, 400), 0);
+	assert_int_equal(kp_vm_derive_memory(vm), 0);
+	assert_int_equal(gauge(vm, KP_M_MEM_GUEST_USED), 2000);
+	/* usable wins over unused (page cache is reclaimable) */
+	assert_int_equal(kp_vm_set_gauge(vm, KP_M_MEM_USABLE, 1400), 0);
+	assert_int_equal(kp_vm_derive_memory(vm), 0);
+	assert_int_equal(gauge(vm, KP_M_MEM_GUEST_USED), 1000);
+	/* a balloon above max (racy reads) is 0, not a wrap */
+	assert_int_equal(kp_vm_set_gauge(vm, KP_M_MEM_BALLOON_CURRENT, 5000), 0);
+	assert_int_equal(kp_vm_derive_memory(vm), 0);
+	assert_int_equal(gauge(vm, KP_M_MEM_BALLOONED), 0);
+}
+
 static void interval_drop_vm__middle__keeps_the_others_in_order(void **state)
 {
 	uint32_t pid;
@@ -575,6 +613,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(interval_add__counters_of_vcpus__finish_sums_them_into_vm),
+		T(vm_derive_memory__used_and_ballooned__from_what_is_reported),
 		T(interval_add__two_vms__are_kept_apart),
 		T(interval_add__same_metric_other_label__is_another_sample),
 		T(interval_add__histograms__merge_in_vcpu_and_vm),

@@ -75,7 +75,7 @@ static int reindex(struct kp_alerts *a)
 static const char *const sev_names[] = { "info", "warning", "critical" };
 static const char *const stat_names[] = { "rate", "pct", "p50_us", "p99_us",
 					   "mean_us", "value", "delta",
-					   "ratio" };
+					   "ratio", "avg_pct" };
 
 const char *kp_severity_name(enum kp_severity s)
 {
@@ -167,7 +167,8 @@ enum kp_alert_state kp_alert_step(const struct kp_alert_rule *r,
 /* Stats for which "no sample this interval" means zero, not no data. */
 static bool zero_when_absent(enum kp_stat s)
 {
-	return s == KP_STAT_RATE || s == KP_STAT_PCT || s == KP_STAT_RATIO;
+	return s == KP_STAT_RATE || s == KP_STAT_PCT || s == KP_STAT_RATIO ||
+	       s == KP_STAT_AVG_PCT;
 }
 
 static void sum_metric(const struct kp_sample_set *s, enum kp_metric_id m,
@@ -217,6 +218,7 @@ bool kp_alert_value(const struct kp_alert_rule *r,
 		*value = rate_of(s, r->metric, r->label, secs);
 		return true;
 	case KP_STAT_PCT:
+	case KP_STAT_AVG_PCT: /* eval_entity() divides by the vCPUs */
 		/* a time histogram's share of the interval is its sum */
 		if (kp_metric(r->metric)->type == KP_HISTOGRAM &&
 		    kp_metric(r->metric)->show == KP_SHOW_LABELS)
@@ -247,6 +249,8 @@ bool kp_alert_value(const struct kp_alert_rule *r,
 	case KP_STAT_DELTA:
 		*value = v;
 		return found;
+	case KP_STAT__COUNT:
+		break;
 	}
 	return false;
 }
@@ -365,6 +369,8 @@ static int eval_entity(struct kp_alerts *a, size_t rule,
 	bool has;
 
 	has = kp_alert_value(r, s, secs, &value);
+	if (r->stat == KP_STAT_AVG_PCT && vcpu < 0 && !tid)
+		value = vm->nvcpus ? value / vm->nvcpus : 0;
 	in = inst_get(a, rule, vm->pid, vcpu, tid);
 	if (!in)
 		return -ENOMEM;

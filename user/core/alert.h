@@ -26,7 +26,11 @@ enum kp_stat {
 	KP_STAT_MEAN_US,
 	KP_STAT_VALUE,   /* a gauge's value */
 	KP_STAT_DELTA,   /* a gauge's change since the previous interval */
-	KP_STAT_RATIO,   /* rate of metric / rate of "of" metric, in % */
+	KP_STAT_RATIO,   /* rate of metric / rate of "of" metric, in %;
+			  * gauges: value / value of "of" */
+	KP_STAT_AVG_PCT, /* pct per vCPU: scope vm, the VM's pct over its
+			  * vCPUs with a record (esxtop's VM %USED / vCPUs) */
+	KP_STAT__COUNT,
 };
 
 enum kp_severity { KP_SEV_INFO, KP_SEV_WARNING, KP_SEV_CRITICAL };

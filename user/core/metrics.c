@@ -205,6 +205,65 @@ static const struct kp_metric_desc metrics[KP_M__COUNT] = {
 			"its balloon driver reports (libvirt "
 			"balloon.major_fault).",
 	},
+	[KP_M_MEM_AVAILABLE] = {
+		.json = "memory.available_kib",
+		.prom = "kvmprobe_vm_guest_available_bytes",
+		.probe = "libvirt",
+		.type = KP_GAUGE,
+		.scope = KP_SCOPE_VM,
+		.unit = KP_UNIT_KIB,
+		.show = KP_SHOW_COUNT,
+		.help = "Memory the guest sees (its MemTotal), as its balloon "
+			"driver reports (libvirt balloon.available); absent "
+			"when the guest reports no stats (no virtio balloon, "
+			"or no stats period: virsh dommemstat --period).",
+	},
+	[KP_M_MEM_USABLE] = {
+		.json = "memory.usable_kib",
+		.prom = "kvmprobe_vm_guest_usable_bytes",
+		.probe = "libvirt",
+		.type = KP_GAUGE,
+		.scope = KP_SCOPE_VM,
+		.unit = KP_UNIT_KIB,
+		.show = KP_SHOW_COUNT,
+		.help = "Memory the guest could use without swapping (its "
+			"MemAvailable; libvirt balloon.usable), when reported.",
+	},
+	[KP_M_MEM_UNUSED] = {
+		.json = "memory.unused_kib",
+		.prom = "kvmprobe_vm_guest_unused_bytes",
+		.probe = "libvirt",
+		.type = KP_GAUGE,
+		.scope = KP_SCOPE_VM,
+		.unit = KP_UNIT_KIB,
+		.show = KP_SHOW_COUNT,
+		.help = "Memory the guest leaves entirely unused (its MemFree; "
+			"libvirt balloon.unused), when reported.",
+	},
+	[KP_M_MEM_GUEST_USED] = {
+		.json = "memory.guest_used_kib",
+		.prom = "kvmprobe_vm_guest_used_bytes",
+		.probe = "libvirt",
+		.type = KP_GAUGE,
+		.scope = KP_SCOPE_VM,
+		.unit = KP_UNIT_KIB,
+		.show = KP_SHOW_COUNT,
+		.help = "Guest memory in use: available_kib less usable_kib "
+			"(less unused_kib when the guest reports no usable); "
+			"absent when the guest reports neither, and then no "
+			"guest memory alert can fire.",
+	},
+	[KP_M_MEM_BALLOONED] = {
+		.json = "memory.ballooned_kib",
+		.prom = "kvmprobe_vm_ballooned_bytes",
+		.probe = "libvirt",
+		.type = KP_GAUGE,
+		.scope = KP_SCOPE_VM,
+		.unit = KP_UNIT_KIB,
+		.show = KP_SHOW_COUNT,
+		.help = "Memory the balloon took away from the guest: "
+			"balloon_max_kib less balloon_current_kib.",
+	},
 	[KP_M_DISK_IOS] = {
 		.json = "disks.ios",
 		.prom = "kvmprobe_disk_requests_total",

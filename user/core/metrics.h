@@ -27,6 +27,12 @@ enum kp_metric_id {
 	KP_M_MEM_SWAP_IN,
 	KP_M_MEM_SWAP_OUT,
 	KP_M_MEM_MAJOR_FAULTS,
+	KP_M_MEM_AVAILABLE,
+	KP_M_MEM_USABLE,
+	KP_M_MEM_UNUSED,
+	/* derived from the above (kp_vm_derive_memory) */
+	KP_M_MEM_GUEST_USED,
+	KP_M_MEM_BALLOONED,
 	/* per device (kp_sample.dev): "group.key" JSON keys name the array
 	 * of device objects and the key inside one, "disks":[{"dev":..}] */
 	KP_M_DISK_IOS,

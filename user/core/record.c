@@ -476,3 +476,30 @@ uint64_t kp_ready_ns(const struct kp_sample_set *s, uint64_t total)
 		return total;
 	return l->value < total ? total - l->value : 0;
 }
+
+static bool gauge_of(const struct kp_vm_rec *vm, enum kp_metric_id m,
+		     uint64_t *v)
+{
+	const struct kp_sample *p = kp_sample_find(&vm->gauges, m, "");
+
+	if (p)
+		*v = p->value;
+	return p;
+}
+
+int kp_vm_derive_memory(struct kp_vm_rec *vm)
+{
+	uint64_t avail, free_kib, max, cur;
+	int err = 0;
+
+	if (gauge_of(vm, KP_M_MEM_AVAILABLE, &avail) &&
+	    (gauge_of(vm, KP_M_MEM_USABLE, &free_kib) ||
+	     gauge_of(vm, KP_M_MEM_UNUSED, &free_kib)))
+		err = kp_vm_set_gauge(vm, KP_M_MEM_GUEST_USED,
+				      avail > free_kib ? avail - free_kib : 0);
+	if (!err && gauge_of(vm, KP_M_MEM_BALLOON_MAX, &max) &&
+	    gauge_of(vm, KP_M_MEM_BALLOON_CURRENT, &cur))
+		err = kp_vm_set_gauge(vm, KP_M_MEM_BALLOONED,
+				      max > cur ? max - cur : 0);
+	return err;
+}

@@ -150,6 +150,12 @@ void kp_vm_sort_vcpus(struct kp_vm_rec *vm);
 /* Set the VM-wide gauge metric of vm to value. 0 or -ENOMEM. */
 int kp_vm_set_gauge(struct kp_vm_rec *vm, enum kp_metric_id metric,
 		    uint64_t value);
+/*
+ * The memory gauges derived from libvirt's: guest_used_kib (available less
+ * usable, else less unused) and ballooned_kib (max less current), each
+ * when its inputs are set. 0 or -ENOMEM.
+ */
+int kp_vm_derive_memory(struct kp_vm_rec *vm);
 /* Remove VM i from iv (the domain filter), keeping the order. */
 void kp_interval_drop_vm(struct kp_interval *iv, size_t i);
 /* Free everything; iv can be reused afterwards. */

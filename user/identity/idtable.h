@@ -34,6 +34,9 @@ enum kp_mem_stat {
 	KP_MEM_SWAP_IN,          /* KiB, since the guest booted */
 	KP_MEM_SWAP_OUT,         /* KiB, since the guest booted */
 	KP_MEM_MAJOR_FAULTS,     /* since the guest booted */
+	KP_MEM_AVAILABLE,        /* KiB the guest sees (its MemTotal) */
+	KP_MEM_USABLE,           /* KiB it could use without swapping */
+	KP_MEM_UNUSED,           /* KiB left entirely unused (MemFree) */
 	KP_MEM__COUNT,
 };
 

@@ -917,6 +917,9 @@ static const enum kp_metric_id mem_metric[KP_MEM__COUNT] = {
 	[KP_MEM_SWAP_IN] = KP_M_MEM_SWAP_IN,
 	[KP_MEM_SWAP_OUT] = KP_M_MEM_SWAP_OUT,
 	[KP_MEM_MAJOR_FAULTS] = KP_M_MEM_MAJOR_FAULTS,
+	[KP_MEM_AVAILABLE] = KP_M_MEM_AVAILABLE,
+	[KP_MEM_USABLE] = KP_M_MEM_USABLE,
+	[KP_MEM_UNUSED] = KP_M_MEM_UNUSED,
 };
 
 static int fill_ident(struct kp_vm_rec *vm, const struct kp_ident *id)
@@ -930,7 +933,7 @@ static int fill_ident(struct kp_vm_rec *vm, const struct kp_ident *id)
 	for (i = 0; !err && i < KP_MEM__COUNT; i++)
 		if (id->mem.known & (1u << i))
 			err = kp_vm_set_gauge(vm, mem_metric[i], id->mem.v[i]);
-	return err;
+	return err ? err : kp_vm_derive_memory(vm);
 }
 
 /*

@@ -353,6 +353,9 @@ static void fill_mem(struct kp_mem *m, virTypedParameterPtr p, int n)
 		[KP_MEM_SWAP_IN] = "balloon.swap_in",
 		[KP_MEM_SWAP_OUT] = "balloon.swap_out",
 		[KP_MEM_MAJOR_FAULTS] = "balloon.major_fault",
+		[KP_MEM_AVAILABLE] = "balloon.available",
+		[KP_MEM_USABLE] = "balloon.usable",
+		[KP_MEM_UNUSED] = "balloon.unused",
 	};
 	unsigned long long val;
 	int i;

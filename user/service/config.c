@@ -11,9 +11,14 @@
 
 /*
  * Thresholds from the vSphere and KVM monitoring literature: CPU ready
- * above 5% is worth a look, above 10% hurts; disk latency p99 above 20 ms
- * (esxtop's GAVG/DAVG guidance); packet drops above 0.1% of packets; any
- * swap-in activity of a VM. Each rule names a registry metric.
+ * above 5% is worth a look, above 10% hurts; VM CPU usage (%USED per
+ * vCPU) above 80% for 5 min warns, above 95% for 2 min is critical; guest
+ * memory in use above 85% / 95% of what it sees; more than 1 GiB
+ * ballooned away; disk latency p99 above 20 ms (esxtop's GAVG/DAVG
+ * guidance) warns, above 100 ms is critical; packet drops above 0.1% of
+ * packets warn, above 1% for 2 min are critical; any swap-in activity of a
+ * VM. Each rule names a registry metric; tools/service/kvmprobe.rules.yml
+ * mirrors them.
  */
 const char kp_default_rules[] =
 	"[alert vcpu_ready_warning]\n"
@@ -22,16 +27,40 @@ const char kp_default_rules[] =
 	"[alert vcpu_ready_critical]\n"
 	"metric = run_delay\nstat = pct\nscope = vcpu\n"
 	"above = 10\nclear = 8\nfor = 2m\nseverity = critical\n"
+	"[alert vm_cpu_usage_warning]\n"
+	"metric = cpu_pct\nstat = avg_pct\nscope = vm\n"
+	"above = 80\nclear = 75\nfor = 5m\nseverity = warning\n"
+	"[alert vm_cpu_usage_critical]\n"
+	"metric = cpu_pct\nstat = avg_pct\nscope = vm\n"
+	"above = 95\nclear = 90\nfor = 2m\nseverity = critical\n"
+	"[alert guest_memory_warning]\n"
+	"metric = memory.guest_used_kib\nstat = ratio\n"
+	"of = memory.available_kib\nscope = vm\n"
+	"above = 85\nclear = 80\nfor = 5m\nseverity = warning\n"
+	"[alert guest_memory_critical]\n"
+	"metric = memory.guest_used_kib\nstat = ratio\n"
+	"of = memory.available_kib\nscope = vm\n"
+	"above = 95\nclear = 90\nfor = 2m\nseverity = critical\n"
+	"[alert vm_ballooned]\n"
+	"metric = memory.ballooned_kib\nstat = value\nscope = vm\n"
+	"above = 1048576\nclear = 786432\nfor = 5m\nseverity = warning\n"
 	"[alert vm_swap_in]\n"
 	"metric = memory.swap_in_kib\nstat = delta\nscope = vm\n"
 	"above = 0\nfor = 0\nseverity = warning\n"
 	"[alert disk_latency_p99]\n"
 	"metric = disks.latency_hist\nstat = p99_us\nscope = vm\n"
 	"above = 20000\nclear = 15000\nfor = 2m\nseverity = warning\n"
+	"[alert disk_latency_p99_critical]\n"
+	"metric = disks.latency_hist\nstat = p99_us\nscope = vm\n"
+	"above = 100000\nclear = 80000\nfor = 2m\nseverity = critical\n"
 	"[alert packet_drops]\n"
 	"metric = interfaces.drops\nstat = ratio\nof = interfaces.packets\n"
 	"scope = vm\nabove = 0.1\nclear = 0.05\nfor = 1m\n"
-	"severity = warning\n";
+	"severity = warning\n"
+	"[alert packet_drops_critical]\n"
+	"metric = interfaces.drops\nstat = ratio\nof = interfaces.packets\n"
+	"scope = vm\nabove = 1\nclear = 0.5\nfor = 2m\n"
+	"severity = critical\n";
 
 struct ctx {
 	const char *name;       /* file name for messages */
@@ -171,8 +200,14 @@ static const char *stat_mismatch(const struct kp_alert_rule *r)
 			return "value and delta need a gauge metric";
 		break;
 	case KP_STAT_PCT:
+	case KP_STAT_AVG_PCT:
 		if (d->unit != KP_UNIT_NS)
 			return "pct needs a metric in nanoseconds";
+		break;
+	case KP_STAT_RATIO:
+		if ((d->type == KP_GAUGE) != (r->of != (enum kp_metric_id)-1 &&
+					      kp_metric(r->of)->type == KP_GAUGE))
+			return "ratio takes two gauges or two counters";
 		break;
 	default:
 		break;
@@ -291,11 +326,11 @@ static int rule_key(struct ctx *c, const char *key, const char *value)
 	if (!strcmp(key, "of"))
 		return metric_key(c, value, &r->of);
 	if (!strcmp(key, "stat")) {
-		for (i = 0; i <= KP_STAT_RATIO; i++)
+		for (i = 0; i < KP_STAT__COUNT; i++)
 			if (!strcmp(value, kp_stat_name(i)))
 				break;
-		if (i > KP_STAT_RATIO)
-			return fail(c, "stat: '%s' is not rate, pct, p50_us, p99_us, mean_us, value, delta or ratio",
+		if (i == KP_STAT__COUNT)
+			return fail(c, "stat: '%s' is not rate, pct, p50_us, p99_us, mean_us, value, delta, ratio or avg_pct",
 				    value);
 		r->stat = i;
 		return 1;
@@ -579,4 +614,33 @@ void kp_config_free(struct kp_config *cfg)
 	free(cfg->strings);
 	cfg->strings = NULL;
 	cfg->nstrings = 0;
+}
+
+void kp_config_print_rules(FILE *f)
+{
+	struct kp_config cfg;
+	struct kp_opts o;
+	char err[256];
+	size_t i;
+
+	kp_cli_defaults(&o, 0);
+	if (kp_config_load_string("", "(built-in rules)", &o, &cfg, NULL, 0,
+				  err, sizeof(err)))
+		return;
+	fprintf(f, "\n## Built-in alert rules\n\n");
+	fprintf(f, "| rule | metric | stat | of | scope | fires | clears | for | severity |\n");
+	fprintf(f, "|---|---|---|---|---|---|---|---|---|\n");
+	for (i = 0; i < cfg.nrules; i++) {
+		const struct kp_alert_rule *r = &cfg.rules[i];
+
+		fprintf(f, "| `%s` | `%s` | %s | %s%s%s | %s | %s %.10g | %s %.10g | %.10g s | %s |\n",
+			r->name, kp_metric(r->metric)->json,
+			kp_stat_name(r->stat), r->stat == KP_STAT_RATIO ? "`" : "",
+			r->stat == KP_STAT_RATIO ? kp_metric(r->of)->json : "-",
+			r->stat == KP_STAT_RATIO ? "`" : "",
+			kp_scope_name(r->scope), r->above ? ">" : "<",
+			r->threshold, r->above ? "<=" : ">=", r->clear,
+			r->for_s, kp_severity_name(r->severity));
+	}
+	kp_config_free(&cfg);
 }

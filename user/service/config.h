@@ -15,6 +15,8 @@
 #ifndef KP_CONFIG_H
 #define KP_CONFIG_H
 
+#include <stdio.h>
+
 #include <stddef.h>
 #include "user/core/alert.h"
 #include "user/core/cli.h"
@@ -47,6 +49,8 @@ void kp_config_free(struct kp_config *cfg);
 
 /* The built-in default rules, as INI text. */
 extern const char kp_default_rules[];
+/* The built-in rules as a markdown table (kvmprobe --list-metrics). */
+void kp_config_print_rules(FILE *f);
 
 /* "300", "300s", "5m", "2h", "1.5m" -> seconds. 0 or -EINVAL. */
 int kp_parse_duration(const char *s, double *out);
