@@ -152,7 +152,12 @@ test-vm: all
 demo: all
 	$(Q)tools/demo.sh
 
-bench: all
+# The floor of every benchmark row: empty programs on the probe's events.
+$(OUT)/bpf-floor: tools/bench/bpf-floor.c | $(OUT)/.deps-build
+	@echo "  CC      $@"
+	$(Q)$(CC) $(KP_CFLAGS) -o $@ $< -lbpf
+
+bench: all $(OUT)/bpf-floor
 	$(Q)tools/deps.sh test
 	$(Q)tools/bench/run.sh
 
@@ -161,5 +166,5 @@ format:
 
 clean:
 	rm -rf $(OUT)/*.o $(OUT)/*.skel.h $(OUT)/user $(OUT)/tests \
-		$(OUT)/kvmprobe $(OUT)/kvm-exerciser $(IO_TOOLS) \
+		$(OUT)/kvmprobe $(OUT)/kvm-exerciser $(IO_TOOLS) $(OUT)/bpf-floor \
 		$(OUT)/kvm_exit_names.h $(OUT)/.deps-build

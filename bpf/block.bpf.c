@@ -42,9 +42,14 @@
 const volatile bool filter_pid = false;
 /* block_io_start creates requests (v6.5+); else block_getrq and bio_owner */
 const volatile bool use_io_start = false;
+/* log2 of the inflight array's entries (set with its size by the loader) */
+const volatile __u32 inflight_bits = 14;
 
-/* Events lost because the stats or inflight map was full. */
+/* Events lost because the stats or inflight_spill map was full. */
 __u64 lost_events = 0;
+/* Entries in inflight_spill: while 0, a request not in its array slot is
+ * not tracked, without a hash lookup to say so. */
+__s64 spilled = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -66,15 +71,27 @@ struct {
 } bio_owner SEC(".maps");
 
 /*
- * Requests in flight. Request structs are preallocated per tag, so the keys
- * are bounded by the tags of all queues; an entry lives until completion.
+ * Requests in flight, direct-mapped: a request lives in the slot a hash of
+ * its struct request pointer picks, claimed with a compare-and-swap on the
+ * slot's owner, from its start until completion. An array lookup is a few
+ * instructions where a hash map's update and delete each took about 100 ns
+ * per request here. Request structs are preallocated per tag and reused,
+ * so a pointer keeps its slot; a request whose slot another live request
+ * holds (a collision) goes to inflight_spill, which keeps tracking exact.
  */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << 14);
+	__type(key, __u32);
+	__type(value, struct block_rq);
+} inflight SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, struct block_rq);
-} inflight SEC(".maps");
+} inflight_spill SEC(".maps");
 
 /* Disk (dev_t of the whole disk) -> when its flush machinery last issued. */
 struct {
@@ -92,6 +109,7 @@ struct {
 } stats SEC(".maps");
 
 static const struct block_val zero_val;
+static const struct block_rq zero_rq;
 
 /*
  * The submitter of work done by the current task: its tgid, or
@@ -129,7 +147,115 @@ static __always_inline bool machinery_flush(struct request *rq, bool btf)
 	return !kp_rq_bio(rq, btf) && kp_rq_op(rq, btf) == BLOCK_OP_FLUSH;
 }
 
-/* Add one completed request to its (pid, dev, op) entry. */
+/*
+ * What the slot of request key is hashed from, as a number. In tp_btf
+ * programs key is a pointer the verifier lets take part in nothing but a
+ * pointer subtraction (privileged programs only, as kvmprobe's are): the
+ * distance to a fixed address serves as well. raw_tp arguments are numbers.
+ */
+static __always_inline __u64 rq_hkey(struct request *rq, bool btf)
+{
+	if (btf)
+		return (__u64)rq - (__u64)(void *)&inflight;
+	return (__u64)rq;
+}
+
+/* The array slot for hkey: a multiplicative (Fibonacci) hash, whose top
+ * bits spread the requests of one tag set (a fixed stride apart). */
+static __always_inline struct block_rq *rq_slot(__u64 hkey)
+{
+	__u32 idx = (hkey * 0x9E3779B97F4A7C15ULL) >> (64 - inflight_bits);
+
+	return bpf_map_lookup_elem(&inflight, &idx);
+}
+
+/* The entry of request key, NULL when it is not tracked. */
+static __always_inline struct block_rq *rq_find(__u64 key, __u64 hkey)
+{
+	struct block_rq *r = rq_slot(hkey);
+
+	if (r && r->rq == key)
+		return r;
+	if (!spilled)
+		return NULL;
+	return bpf_map_lookup_elem(&inflight_spill, &key);
+}
+
+static __always_inline void spill_delete(__u64 key)
+{
+	if (!bpf_map_delete_elem(&inflight_spill, &key))
+		__sync_fetch_and_add(&spilled, -1);
+}
+
+/*
+ * A fresh entry for request key: its array slot when free (or already its
+ * own, left by a completion not seen), else one in inflight_spill. NULL
+ * when inflight_spill is full (a lost event).
+ */
+static __always_inline struct block_rq *rq_claim(__u64 key, __u64 hkey,
+						 __u32 pid, __u32 dev,
+						 __u32 op, __u64 start)
+{
+	struct block_rq *r = rq_slot(hkey);
+	__u64 owner;
+
+	if (r) {
+		owner = __sync_val_compare_and_swap(&r->rq, 0, key);
+		if (owner == 0 || owner == key) {
+			/* an older entry of the same pointer is stale */
+			if (spilled)
+				spill_delete(key);
+			goto init;
+		}
+	}
+	r = bpf_map_lookup_elem(&inflight_spill, &key);
+	if (!r) {
+		if (bpf_map_update_elem(&inflight_spill, &key, &zero_rq,
+					BPF_NOEXIST)) {
+			__sync_fetch_and_add(&lost_events, 1);
+			return NULL;
+		}
+		__sync_fetch_and_add(&spilled, 1);
+		r = bpf_map_lookup_elem(&inflight_spill, &key);
+		if (!r)
+			return NULL;
+	}
+	r->rq = key;
+	r->spilled = 1;
+	goto fill;
+init:
+	r->spilled = 0;
+fill:
+	r->start_ts = start;
+	r->insert_ts = 0;
+	r->issue_ts = 0;
+	r->pid = pid;
+	r->dev = dev;
+	r->bytes = 0;
+	r->op = op;
+	r->requeued = 0;
+	return r;
+}
+
+/*
+ * End the tracking of request key. The caller has read what it needs of
+ * r: a freed slot may be claimed by another request at once (the compiler
+ * barrier keeps the reads before the store; x86 keeps stores after loads).
+ */
+static __always_inline void rq_release(__u64 key, struct block_rq *r)
+{
+	if (r->spilled) {
+		spill_delete(key);
+		return;
+	}
+	asm volatile("" ::: "memory");
+	*(volatile __u64 *)&r->rq = 0;
+}
+
+/*
+ * Add one completed request to its (pid, dev, op) entry: six atomic adds
+ * (see struct block_val for what userspace derives).
+ */
 static __always_inline void account(__u32 pid, __u32 dev, __u32 op,
 				    __u64 bytes, __u64 insert, __u64 issue,
 				    __u64 now)
@@ -142,30 +268,34 @@ static __always_inline void account(__u32 pid, __u32 dev, __u32 op,
 		__sync_fetch_and_add(&lost_events, 1);
 		return;
 	}
-	__sync_fetch_and_add(&v->ios, 1);
 	__sync_fetch_and_add(&v->bytes, bytes);
-	kp_hist_add_atomic(&v->queue, issue - first);
-	kp_hist_add_atomic(&v->device, now - issue);
-	kp_hist_add_atomic(&v->total, now - first);
+	__sync_fetch_and_add(&v->queue_sum, issue - first);
+	__sync_fetch_and_add(&v->device_sum, now - issue);
+	__sync_fetch_and_add(&v->queue[kp_hist_slot(issue - first)], 1);
+	__sync_fetch_and_add(&v->device[kp_hist_slot(now - issue)], 1);
+	__sync_fetch_and_add(&v->total[kp_hist_slot(now - first)], 1);
 }
 
 static __always_inline int on_io_start(struct request *rq, bool btf)
 {
 	__u64 key = (__u64)rq;
-	struct block_rq r = {};
+	struct block_rq *r;
+	__u32 op;
 	__s64 pid = current_submitter();
 
 	if (pid < 0) {
 		/* not ours: no entry a reused request could inherit */
-		bpf_map_delete_elem(&inflight, &key);
+		r = rq_find(key, rq_hkey(rq, btf));
+		if (r)
+			rq_release(key, r);
 		return 0;
 	}
-	r.start_ts = bpf_ktime_get_ns();
-	r.pid = pid;
-	r.dev = kp_rq_dev(rq, btf);
-	r.op = kp_rq_op(rq, btf);
-	if (bpf_map_update_elem(&inflight, &key, &r, BPF_ANY))
-		__sync_fetch_and_add(&lost_events, 1);
+	/* A clock read costs about as much as the rest of this program: only
+	 * a request that may complete without being issued (an empty
+	 * preflush, see account_unissued()) needs its start time. */
+	op = kp_rq_op(rq, btf);
+	rq_claim(key, rq_hkey(rq, btf), pid, kp_rq_dev(rq, btf), op,
+		 op == BLOCK_OP_FLUSH ? bpf_ktime_get_ns() : 0);
 	return 0;
 }
 
@@ -194,7 +324,6 @@ static __always_inline struct block_rq *first_seen(struct request *rq,
 						   bool btf)
 {
 	__u64 bio = (__u64)kp_rq_bio(rq, btf);
-	struct block_rq r = {};
 	struct block_bio *b;
 	__s64 pid = -1;
 
@@ -209,21 +338,14 @@ static __always_inline struct block_rq *first_seen(struct request *rq,
 		pid = current_submitter();
 	if (pid < 0)
 		return NULL;
-	r.start_ts = now;
-	r.pid = pid;
-	r.dev = kp_rq_dev(rq, btf);
-	r.op = kp_rq_op(rq, btf);
-	if (bpf_map_update_elem(&inflight, &key, &r, BPF_ANY)) {
-		__sync_fetch_and_add(&lost_events, 1);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&inflight, &key);
+	return rq_claim(key, rq_hkey(rq, btf), pid, kp_rq_dev(rq, btf),
+			kp_rq_op(rq, btf), now);
 }
 
 static __always_inline int on_insert(struct request *rq, bool btf)
 {
 	__u64 key = (__u64)rq, now = bpf_ktime_get_ns();
-	struct block_rq *r = bpf_map_lookup_elem(&inflight, &key);
+	struct block_rq *r = rq_find(key, rq_hkey(rq, btf));
 
 	/* an entry issued before and not requeued is stale: a request
 	 * whose completion was not seen */
@@ -245,7 +367,7 @@ static __always_inline int on_insert(struct request *rq, bool btf)
 static __always_inline int on_issue(struct request *rq, bool btf)
 {
 	__u64 key = (__u64)rq, now = bpf_ktime_get_ns();
-	struct block_rq *r = bpf_map_lookup_elem(&inflight, &key);
+	struct block_rq *r = rq_find(key, rq_hkey(rq, btf));
 	__u32 dev;
 
 	if (r && r->issue_ts && !r->requeued)
@@ -271,10 +393,10 @@ static __always_inline int on_issue(struct request *rq, bool btf)
 	return 0;
 }
 
-static __always_inline int on_requeue(struct request *rq)
+static __always_inline int on_requeue(struct request *rq, bool btf)
 {
 	__u64 key = (__u64)rq;
-	struct block_rq *r = bpf_map_lookup_elem(&inflight, &key);
+	struct block_rq *r = rq_find(key, rq_hkey(rq, btf));
 
 	if (r)
 		r->requeued = 1;
@@ -282,11 +404,13 @@ static __always_inline int on_requeue(struct request *rq)
 }
 
 /* A request merged into another ends without completing. */
-static __always_inline int on_merge(struct request *rq)
+static __always_inline int on_merge(struct request *rq, bool btf)
 {
 	__u64 key = (__u64)rq;
+	struct block_rq *r = rq_find(key, rq_hkey(rq, btf));
 
-	bpf_map_delete_elem(&inflight, &key);
+	if (r)
+		rq_release(key, r);
 	return 0;
 }
 
@@ -304,6 +428,8 @@ static __always_inline void account_unissued(struct request *rq, __u32 pid,
 	__u64 *flushed = bpf_map_lookup_elem(&last_flush, &disk);
 	__u64 issue = now;
 
+	if (!start) /* not a flush: ended before issue (an error), no time */
+		start = now;
 	if (flushed && *flushed >= start && *flushed <= now)
 		issue = *flushed;
 	account(pid, dev, op, 0, start, issue, now);
@@ -317,18 +443,25 @@ static __always_inline void account_unissued(struct request *rq, __u32 pid,
 static __always_inline int on_complete(struct request *rq, bool btf)
 {
 	__u64 key = (__u64)rq, now = bpf_ktime_get_ns();
-	struct block_rq *r = bpf_map_lookup_elem(&inflight, &key);
+	struct block_rq *r = rq_find(key, rq_hkey(rq, btf));
+	__u64 insert, issue, start, bytes;
+	__u32 pid, dev, op;
 	struct block_bio *b;
 	__u64 bio;
 
 	if (r) {
-		if (r->issue_ts)
-			account(r->pid, r->dev, r->op, r->bytes, r->insert_ts,
-				r->issue_ts, now);
+		pid = r->pid;
+		dev = r->dev;
+		op = r->op;
+		bytes = r->bytes;
+		start = r->start_ts;
+		insert = r->insert_ts;
+		issue = r->issue_ts;
+		rq_release(key, r);
+		if (issue)
+			account(pid, dev, op, bytes, insert, issue, now);
 		else
-			account_unissued(rq, r->pid, r->dev, r->op, r->start_ts,
-					 now, btf);
-		bpf_map_delete_elem(&inflight, &key);
+			account_unissued(rq, pid, dev, op, start, now, btf);
 		return 0;
 	}
 	if (use_io_start)
@@ -376,13 +509,13 @@ int BPF_PROG(issue_btf, struct request *rq)
 SEC("tp_btf/block_rq_requeue")
 int BPF_PROG(requeue_btf, struct request *rq)
 {
-	return on_requeue(rq);
+	return on_requeue(rq, true);
 }
 
 SEC("tp_btf/block_rq_merge")
 int BPF_PROG(merge_btf, struct request *rq)
 {
-	return on_merge(rq);
+	return on_merge(rq, true);
 }
 
 SEC("tp_btf/block_rq_complete")
@@ -420,13 +553,13 @@ int BPF_PROG(issue_raw, struct request *rq)
 SEC("raw_tp/block_rq_requeue")
 int BPF_PROG(requeue_raw, struct request *rq)
 {
-	return on_requeue(rq);
+	return on_requeue(rq, false);
 }
 
 SEC("raw_tp/block_rq_merge")
 int BPF_PROG(merge_raw, struct request *rq)
 {
-	return on_merge(rq);
+	return on_merge(rq, false);
 }
 
 SEC("raw_tp/block_rq_complete")

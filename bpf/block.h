@@ -23,20 +23,31 @@ struct block_key {
 
 /*
  * Updated at completion, on whichever CPU completes: every field is added
- * with atomics. All three histograms get one sample per request.
+ * with atomics, so the layout keeps only what cannot be derived. Each
+ * request adds one sample to each histogram, so a histogram's count is the
+ * request count (the sum of its slots, the same for all three), and its
+ * total time is queue time plus device time; userspace fills both in.
  */
 struct block_val {
-	__u64 ios;
 	__u64 bytes;
-	struct kp_hist queue;   /* insert -> issue; 0 when issued directly */
-	struct kp_hist device;  /* issue -> complete */
-	struct kp_hist total;   /* insert or issue, whichever came first,
-				 * -> complete */
+	__u64 queue_sum;   /* ns: insert -> issue; 0 when issued directly */
+	__u64 device_sum;  /* ns: issue -> complete */
+	__u64 queue[KP_HIST_SLOTS];
+	__u64 device[KP_HIST_SLOTS];
+	__u64 total[KP_HIST_SLOTS]; /* insert or issue, whichever came
+				     * first, -> complete */
 };
 
-/* A request in flight, keyed by its struct request pointer. */
+/*
+ * A request in flight. Most live in a direct-mapped array slot picked by a
+ * hash of the struct request pointer, owned by the request whose pointer is
+ * in rq (0: free); a request whose slot another one holds goes to a small
+ * hash map instead (spilled).
+ */
 struct block_rq {
-	__u64 start_ts;   /* created (block_io_start), else first seen */
+	__u64 rq;         /* the owner's struct request *; 0: free slot */
+	__u64 start_ts;   /* first seen; block_io_start: created, for
+			   * flushes only (0 otherwise) */
 	__u64 insert_ts;  /* 0: not inserted (issued directly) */
 	__u64 issue_ts;   /* 0: not issued yet */
 	__u32 pid;
@@ -44,7 +55,8 @@ struct block_rq {
 	__u32 bytes;      /* request.__data_len when issued */
 	__u8 op;
 	__u8 requeued;    /* block_rq_requeue: insert or issue again next */
-	__u8 pad[2];
+	__u8 spilled;     /* lives in the spill hash, not the array */
+	__u8 pad;
 };
 
 /* The submitter of a bio, from block_getrq (kernels before v6.5). */

@@ -27,6 +27,9 @@
 #define DEVNAME_TTL_S 30
 #define MAX_DEVNAMES 256
 #define STATS_MIN 64
+#define SPILL_MIN 64
+#define INFLIGHT_MIN_BITS 6
+#define INFLIGHT_MAX_BITS 20
 
 /*
  * Where the submitter is captured: block_io_start (v6.5+) gives the new
@@ -81,10 +84,30 @@ static void state_free(struct block_state *bs)
 	free(bs);
 }
 
+/* log2 of the inflight array's slots: --map-entries rounded up to a power
+ * of two, within what the BPF side's hash can address. */
+static uint32_t inflight_bits(uint32_t entries)
+{
+	uint32_t bits = INFLIGHT_MIN_BITS;
+
+	while (bits < INFLIGHT_MAX_BITS && (1U << bits) < entries)
+		bits++;
+	return bits;
+}
+
+/* Requests whose array slot another live request holds: a few per cent at
+ * most (a birthday bound on the requests in flight at once). */
+static uint32_t spill_entries(uint32_t entries)
+{
+	return entries / 4 > SPILL_MIN ? entries / 4 : SPILL_MIN;
+}
+
 /*
- * Map sizes: requests in flight and bios awaiting their request take
- * --map-entries each (their keys are bounded by the queues' tags); the
- * stats map holds (process, device, op) triples, a quarter of that.
+ * Map sizes: requests in flight (an array of --map-entries rounded up to a
+ * power of two, plus a spill hash of a quarter of that for collisions) and
+ * bios awaiting their request take --map-entries each (their keys are
+ * bounded by the queues' tags); the stats map holds (process, device, op)
+ * triples, a quarter of that.
  */
 static int open_load(struct block_state *bs, const struct kp_probe_env *env,
 		     enum kp_attach mode, struct kp_probe_status *st)
@@ -92,6 +115,7 @@ static int open_load(struct block_state *bs, const struct kp_probe_env *env,
 	const struct kp_opts *o = env->opts;
 	const struct kp_tp_event *unused;
 	bool use_io_start;
+	uint32_t bits;
 	int err;
 
 	bs->skel = block_bpf__open();
@@ -100,10 +124,15 @@ static int open_load(struct block_state *bs, const struct kp_probe_env *env,
 	bs->skel->rodata->filter_pid = o->npids > 0;
 	bs->max_entries = o->map_entries / 4 > STATS_MIN ? o->map_entries / 4 :
 			  STATS_MIN;
+	bits = inflight_bits(o->map_entries);
+	bs->skel->rodata->inflight_bits = bits;
 	err = bpf_map__set_max_entries(bs->skel->maps.stats, bs->max_entries);
 	if (!err)
 		err = bpf_map__set_max_entries(bs->skel->maps.inflight,
-					       o->map_entries);
+					       1U << bits);
+	if (!err)
+		err = bpf_map__set_max_entries(bs->skel->maps.inflight_spill,
+					       spill_entries(o->map_entries));
 	if (!err)
 		err = bpf_map__set_max_entries(bs->skel->maps.bio_owner,
 					       o->map_entries);
@@ -214,34 +243,53 @@ struct decode_ctx {
 	struct kp_interval *iv;
 };
 
+/*
+ * The histogram of slots with sum: every request adds one sample to each of
+ * its entry's histograms (see struct block_val), so count is ios.
+ */
+static void to_hist(struct kp_hist *h, const __u64 *slots, uint64_t sum,
+		    uint64_t ios)
+{
+	h->count = ios;
+	h->sum = sum;
+	memcpy(h->slots, slots, sizeof(h->slots));
+}
+
 static int decode(const void *key, const uint64_t *delta, void *arg)
 {
 	const struct block_val *d = (const struct block_val *)delta;
 	const struct block_key *k = key;
 	struct decode_ctx *c = arg;
+	struct kp_hist queue, device, total;
 	const char *dev, *op;
-	uint64_t devno;
+	uint64_t devno, ios = 0;
+	size_t i;
 	int err;
 
-	if (!d->ios)
+	for (i = 0; i < KP_HIST_SLOTS; i++)
+		ios += d->total[i];
+	if (!ios)
 		return 0;
+	to_hist(&queue, d->queue, d->queue_sum, ios);
+	to_hist(&device, d->device, d->device_sum, ios);
+	to_hist(&total, d->total, d->queue_sum + d->device_sum, ios);
 	dev = dev_name(c->bs, k->dev);
 	devno = makedev(kp_kdev_major(k->dev), kp_kdev_minor(k->dev));
 	op = kp_block_op_name(k->op);
 	err = kp_interval_add_dev_id(c->iv, k->pid, KP_M_DISK_IOS, dev, devno,
-				     op, d->ios, NULL);
+				     op, ios, NULL);
 	if (!err)
 		err = kp_interval_add_dev_id(c->iv, k->pid, KP_M_DISK_BYTES, dev,
 					     devno, op, d->bytes, NULL);
 	if (!err)
 		err = kp_interval_add_dev_id(c->iv, k->pid, KP_M_DISK_QUEUE, dev,
-					     devno, op, 0, &d->queue);
+					     devno, op, 0, &queue);
 	if (!err)
 		err = kp_interval_add_dev_id(c->iv, k->pid, KP_M_DISK_DEVICE,
-					     dev, devno, op, 0, &d->device);
+					     dev, devno, op, 0, &device);
 	if (!err)
 		err = kp_interval_add_dev_id(c->iv, k->pid, KP_M_DISK_LATENCY,
-					     dev, devno, op, 0, &d->total);
+					     dev, devno, op, 0, &total);
 	return err;
 }
 
