@@ -1,9 +1,10 @@
 #!/bin/bash
 # Exit path cost: the exerciser's port-IO loop (exits to the VMM), bare vs
 # kvmprobe (exits probe) vs kvmprobe as users run it (all probes) vs a
-# bpftrace one-liner counting the same events per pid and reason. Alternating
-# runs, PAIRS rounds, medians; the figure is ns added per exit and the
-# slowdown in percent.
+# bpftrace one-liner counting the same events per pid and reason, each
+# probe set against its floor (empty programs on the same events). Rounds
+# of one run each, in an order that turns every round; the figure is the
+# median of the rounds' slowdowns against that round's bare run.
 # The time per exit is the vCPU thread's own CPU time (schedstat, from the
 # exerciser's ground truth) over its exits: the probes run in that thread,
 # and unlike wall time it does not move when other work takes the CPU.
@@ -14,46 +15,82 @@ CPU=${CPU:-1}
 BT='tracepoint:kvm:kvm_userspace_exit { @[pid, args->reason] = count(); }'
 
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
+trap '[ -n "${KP_PID:-}" ] && stop_bg "$KP_PID"' EXIT
 
 run_loop() { # prints vCPU CPU ns per exit of one exerciser run
 	taskset -c "$CPU" "$EXERCISER" --vcpus 1 --io "$EXITS" |
 		jq '.vcpus[0] | (.cpu_ns / (.exits | add)) | floor'
 }
 
-for v in bare kvmprobe kvmprobe_all bpftrace; do : >"$BENCH_OUT/exit_$v"; done
+ev_exits=$(probe_events exits) || exit 1
+ev_all=$(probe_events) || exit 1
+variants="bare floor kvmprobe floor_all kvmprobe_all"
+command -v bpftrace >/dev/null && variants="$variants bpftrace"
+for v in $variants; do : >"$BENCH_OUT/exit_$v"; done
 run_loop >/dev/null # warm-up
+# one run of variant v: ns per exit, or nothing when it could not start
+run_variant() {
+	case $1 in
+	bare) run_loop ;;
+	floor | floor_all)
+		local ev=$ev_exits
+		[ "$1" = floor_all ] && ev=$ev_all
+		# shellcheck disable=SC2086 # one event a word
+		start_floor $ev || return 1
+		run_loop
+		stop_bg "$FL_PID" ;;
+	kvmprobe | kvmprobe_all)
+		if [ "$1" = kvmprobe ]; then
+			start_kvmprobe -i 1 --probes exits || return 1
+		else
+			start_kvmprobe -i 1 || return 1
+		fi
+		run_loop
+		stop_bg "$KP_PID" ;;
+	bpftrace)
+		start_bpftrace "$BT" || return 0
+		run_loop
+		stop_bg "$BT_PID" ;;
+	esac
+}
 for i in $(seq 1 "$PAIRS"); do
-	run_loop >>"$BENCH_OUT/exit_bare"
-	start_kvmprobe -i 1 --probes exits || exit 1
-	run_loop >>"$BENCH_OUT/exit_kvmprobe"
-	stop_bg "$KP_PID"
-	start_kvmprobe -i 1 || exit 1
-	run_loop >>"$BENCH_OUT/exit_kvmprobe_all"
-	stop_bg "$KP_PID"
-	if command -v bpftrace >/dev/null && start_bpftrace "$BT"; then
-		run_loop >>"$BENCH_OUT/exit_bpftrace"
-		stop_bg "$BT_PID"
-	fi
-	echo "exit_path: round $i/$PAIRS: bare $(tail -1 "$BENCH_OUT/exit_bare") ns," \
-		"kvmprobe $(tail -1 "$BENCH_OUT/exit_kvmprobe") ns," \
-		"all probes $(tail -1 "$BENCH_OUT/exit_kvmprobe_all") ns," \
-		"bpftrace $(tail -1 "$BENCH_OUT/exit_bpftrace" 2>/dev/null) ns per exit"
+	# the order turns every round, so that drift does not favour one
+	order=$(echo $variants | tr ' ' '\n' | awk -v r="$i" '{ v[NR - 1] = $0 }
+		END { for (j = 0; j < NR; j++) print v[(j + r) % NR] }')
+	line=
+	for v in $order; do
+		x=$(run_variant "$v") || exit 1
+		eval "r_$v=\${x:-nan}"
+	done
+	for v in $variants; do
+		eval "x=\$r_$v"
+		echo "$x" >>"$BENCH_OUT/exit_$v"
+		line="$line $v $x,"
+	done
+	echo "exit_path: round $i/$PAIRS (load $(cut -d' ' -f1 /proc/loadavg)):${line%,} ns per exit"
 done
 
 bare=$(median <"$BENCH_OUT/exit_bare")
-for v in kvmprobe kvmprobe_all bpftrace; do
-	[ -s "$BENCH_OUT/exit_$v" ] || continue
-	m=$(median <"$BENCH_OUT/exit_$v")
-	add=$(awk -v a="$m" -v b="$bare" 'BEGIN { printf "%.0f", a - b }')
-	pct=$(awk -v a="$m" -v b="$bare" 'BEGIN { printf "%.2f", (a - b) * 100 / b }')
-	# each round against the bare run of the same round: robust to drift
-	pair=$(paste "$BENCH_OUT/exit_bare" "$BENCH_OUT/exit_$v" |
-		awk 'NF == 2 { print ($2 - $1) * 100 / $1 }' | median)
-	add_result exit_path "$v" ns_per_exit "$m" ns "median of $PAIRS"
-	add_result exit_path "$v" ns_added_per_exit "$add" ns "vs bare $bare ns"
-	case $v in kvmprobe*) max=2 ;; *) max= ;; esac
-	add_result exit_path "$v" slowdown "$pct" "%" \
-		"ratio of medians vs bare $bare ns; median of per-round ratios: $(printf %.2f "$pair")%" "$max"
-	echo "exit_path: $v: $m ns/exit, +$add ns (+$pct%) vs bare $bare ns"
+add_spread exit_path bare ns_per_exit "$BENCH_OUT/exit_bare" ns \
+	"vCPU thread CPU time per exit, $EXITS port-IO exits a run"
+for v in floor floor_all kvmprobe kvmprobe_all bpftrace; do
+	grep -qv nan "$BENCH_OUT/exit_$v" 2>/dev/null || continue
+	pair_pct "$BENCH_OUT/exit_bare" "$BENCH_OUT/exit_$v" >"$BENCH_OUT/exit_slow_$v"
 done
-add_result exit_path bare ns_per_exit "$bare" ns "median of $PAIRS"
+read -r f1 _ <<<"$(spread "$BENCH_OUT/exit_slow_floor")"
+read -r f2 _ <<<"$(spread "$BENCH_OUT/exit_slow_floor_all")"
+for v in floor floor_all kvmprobe kvmprobe_all bpftrace; do
+	[ -s "$BENCH_OUT/exit_slow_$v" ] || continue
+	read -r m lo hi _ <<<"$(spread "$BENCH_OUT/exit_slow_$v")"
+	add=$(awk -v p="$m" -v b="$bare" 'BEGIN { printf "%.0f", p * b / 100 }')
+	budget= note="slowdown vs bare in the same round (+$add ns on $bare ns): median of $PAIRS rounds"
+	case $v in
+	floor) note="$note; empty programs on the exits probe's events: $(echo $ev_exits)" ;;
+	floor_all) note="$note; empty programs on all probes' events ($(echo $ev_all | wc -w))" ;;
+	kvmprobe) budget=2 note="$note; $(times_floor "$m" "$f1") the floor ($f1%)" ;;
+	kvmprobe_all) budget=2 note="$note; $(times_floor "$m" "$f2") the floor of all probes ($f2%)" ;;
+	bpftrace) note="$note; $(times_floor "$m" "$f1") the exits probe's floor" ;;
+	esac
+	add_spread exit_path "$v" slowdown "$BENCH_OUT/exit_slow_$v" "%" "$note" $budget
+	echo "exit_path: $v: +$m% (min $lo, max $hi) vs bare $bare ns per exit"
+done

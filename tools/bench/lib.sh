@@ -4,8 +4,11 @@ set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 KVMPROBE=${KVMPROBE:-$TOP/build/kvmprobe}
 EXERCISER=${EXERCISER:-$TOP/build/kvm-exerciser}
+FLOOR=${FLOOR:-$TOP/build/bpf-floor}
 BENCH_OUT=${BENCH_OUT:-$TOP/build/bench}
-PAIRS=${PAIRS:-5}
+# rounds of alternating runs; verdicts come from the median of per-round
+# ratios, so 7 or more (fewer for a quick look: PAIRS=3)
+PAIRS=${PAIRS:-7}
 mkdir -p "$BENCH_OUT"
 
 now_ns() { date +%s%N; }
@@ -26,6 +29,77 @@ add_result() {
 		'{bench:$b, variant:$v, metric:$m, value:($val|tonumber), unit:$u,
 		  note:$n, budget:(if $max == "" then null else ($max|tonumber) end)}' \
 		>>"$BENCH_OUT/results.ndjson"
+}
+
+# spread FILE: "median min max n" of the numbers in FILE, one a line
+spread() {
+	sort -g "$1" | awk '{ v[NR] = $1 } END {
+		if (NR == 0) { print "nan nan nan 0"; exit }
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%.2f %.2f %.2f %d\n", m, v[1], v[NR], NR }'
+}
+
+# pair_pct BASEFILE FILE [-]: per round, FILE's value against BASEFILE's of
+# the same round in percent, (v - b) * 100 / b; with -, (b - v) * 100 / b
+# (a loss: for rates such as IOPS)
+pair_pct() {
+	paste "$1" "$2" | awk -v neg="${3:-}" 'NF == 2 && $1 != 0 {
+		d = ($2 - $1) * 100 / $1; print neg == "-" ? -d : d }'
+}
+
+# add_spread BENCH VARIANT METRIC FILE UNIT NOTE [BUDGET]: a row whose value
+# is the median of the per-round figures in FILE, with their min, max and
+# count and the load average now. run.sh calls it "noisy" instead of
+# "pass" when max - min is wider than BUDGET.
+add_spread() {
+	local m lo hi n
+	read -r m lo hi n <<<"$(spread "$4")"
+	jq -cn --arg b "$1" --arg v "$2" --arg m "$3" --arg val "$m" \
+		--arg lo "$lo" --arg hi "$hi" --arg n "$n" --arg u "$5" \
+		--arg note "${6:-}" --arg max "${7:-}" \
+		--arg load "$(cut -d' ' -f1 /proc/loadavg)" \
+		'{bench:$b, variant:$v, metric:$m, value:($val|tonumber),
+		  min:($lo|tonumber), max:($hi|tonumber), pairs:($n|tonumber),
+		  load:($load|tonumber), unit:$u, note:$note,
+		  budget:(if $max == "" then null else ($max|tonumber) end)}' \
+		>>"$BENCH_OUT/results.ndjson"
+}
+
+# times_floor KP FLOOR: "k x" for a cost KP against the floor's FLOOR (both
+# medians, same unit), or "-" when the floor is too small to divide by
+times_floor() {
+	awk -v k="$1" -v f="$2" 'BEGIN {
+		if (f > 0.05 || f < -0.05) printf "%.1fx", k / f; else print "-" }'
+}
+
+# probe_events [PROBES]: the events kvmprobe attaches programs to with
+# --probes PROBES (all by default), from its start record, one a line; an
+# event two probes hook is listed twice, as it runs two programs.
+probe_events() {
+	start_kvmprobe -i 1 ${1:+--probes "$1"} || return 1
+	stop_bg "$KP_PID"
+	KP_PID=
+	jq -r 'select(.type == "start") | .probes[] | select(.attached) |
+		.programs | to_entries[] |
+		select(.value | test("^(tp_btf|raw_tp|tracepoint)$")) | .key' \
+		"$BENCH_OUT/kvmprobe.json"
+}
+
+# start_floor EVENT...: the floor, empty programs on those events (see
+# tools/bench/bpf-floor.c), until it has attached. Sets FL_PID.
+start_floor() {
+	local out=$BENCH_OUT/floor.out i
+	[ -x "$FLOOR" ] || { echo "bench: build the floor first: make $FLOOR" >&2; return 1; }
+	rm -f "$out"
+	"$FLOOR" "$@" >"$out" 2>&1 &
+	FL_PID=$!
+	for i in $(seq 1 100); do
+		grep -q '^ready' "$out" 2>/dev/null && return 0
+		kill -0 "$FL_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "bench: the floor did not attach: $(head -c 300 "$out")" >&2
+	return 1
 }
 
 # start_kvmprobe ARGS...: kvmprobe in the background, wait for its start

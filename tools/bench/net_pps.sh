@@ -7,8 +7,9 @@
 # on both sides: net_dev_start_xmit in the sender, consume_skb in the
 # reader. The figure is the CPU time per delivered packet, the sender's per
 # packet sent plus the reader's per packet read: on a CPU-bound packet loop
-# throughput falls by the same ratio. Budget 2% for kvmprobe. Alternating
-# runs, PAIRS rounds, medians. Then, with kernel.bpf_stats_enabled=1, the
+# throughput falls by the same ratio. Budget 2% for kvmprobe, against the
+# floor (empty programs on the same events). Rounds of one run each, in an
+# order that turns every round; medians of per-round ratios to bare. Then, with kernel.bpf_stats_enabled=1, the
 # run_time_ns / run_cnt of each net program in one run (bpf_stats adds two
 # clock reads to every run: an empty program shows about 30 ns here).
 . "$(dirname "$0")/lib.sh"
@@ -29,6 +30,7 @@ net=10.214.$(($$ % 250)) # a subnet of its own: runs may overlap
 old_stats=$(sysctl -n kernel.bpf_stats_enabled)
 cleanup() {
 	[ -n "${KP_PID:-}" ] && stop_bg "$KP_PID"
+	[ -n "${FL_PID:-}" ] && stop_bg "$FL_PID"
 	[ -n "${RD_PID:-}" ] && kill -TERM "$RD_PID" 2>/dev/null
 	sysctl -qw kernel.bpf_stats_enabled="$old_stats"
 	ip link del "$tap" 2>/dev/null
@@ -62,42 +64,59 @@ one_run() {
 		 $r.read.packets] | @tsv'
 }
 
-for v in bare kvmprobe; do
-	for m in pps ns ratio_pps ratio_ns; do : >"$BENCH_OUT/net_${m}_$v"; done
-done
+events=$(probe_events net) || exit 1
+variants="bare floor kvmprobe"
+for v in $variants; do : >"$BENCH_OUT/net_ns_$v"; : >"$BENCH_OUT/net_pps_$v"; done
 one_run >/dev/null # warm-up
+# one run of variant v: "pps ns_per_packet delivered"
+run_variant() {
+	case $1 in
+	bare) one_run ;;
+	floor)
+		# shellcheck disable=SC2086 # one event a word
+		start_floor $events || return 1
+		one_run
+		stop_bg "$FL_PID" ;;
+	kvmprobe)
+		start_kvmprobe -i 1 --probes net || return 1
+		sleep "$SETTLE"
+		one_run
+		stop_bg "$KP_PID" ;;
+	esac
+}
 for i in $(seq 1 "$PAIRS"); do
-	read -r bp bn bd <<<"$(one_run)"
-	echo "$bp" >>"$BENCH_OUT/net_pps_bare"
-	echo "$bn" >>"$BENCH_OUT/net_ns_bare"
-	start_kvmprobe -i 1 --probes net || exit 1
-	sleep "$SETTLE"
-	read -r kp kn kd <<<"$(one_run)"
-	stop_bg "$KP_PID"
-	KP_PID=
-	echo "$kp" >>"$BENCH_OUT/net_pps_kvmprobe"
-	echo "$kn" >>"$BENCH_OUT/net_ns_kvmprobe"
-	awk -v a="$kp" -v b="$bp" 'BEGIN { print a / b }' >>"$BENCH_OUT/net_ratio_pps_kvmprobe"
-	awk -v a="$kn" -v b="$bn" 'BEGIN { print a / b }' >>"$BENCH_OUT/net_ratio_ns_kvmprobe"
-	echo "net_pps: round $i/$PAIRS: bare $bp pps, $bn ns/packet ($bd delivered);" \
-		"kvmprobe $kp pps, $kn ns/packet ($kd delivered)"
+	# the order turns every round, so that drift does not favour one
+	order=$(echo $variants | tr ' ' '\n' | awk -v r="$i" '{ v[NR - 1] = $0 }
+		END { for (j = 0; j < NR; j++) print v[(j + r) % NR] }')
+	line=
+	for v in $order; do
+		x=$(run_variant "$v") || exit 1
+		read -r p n d <<<"$x"
+		echo "$p" >>"$BENCH_OUT/net_pps_$v"
+		echo "$n" >>"$BENCH_OUT/net_ns_$v"
+		line="$line $v $p pps $n ns/packet ($d delivered),"
+	done
+	echo "net_pps: round $i/$PAIRS (load $(cut -d' ' -f1 /proc/loadavg)):${line%,}"
 done
 
 bp=$(median <"$BENCH_OUT/net_pps_bare")
 bn=$(median <"$BENCH_OUT/net_ns_bare")
-kp=$(median <"$BENCH_OUT/net_pps_kvmprobe")
+add_spread net_pps bare ns_per_packet "$BENCH_OUT/net_ns_bare" ns \
+	"sender CPU per packet sent + reader CPU per packet read, $COUNT UDP packets host -> tap -> reader at $RATE/s"
+for v in floor kvmprobe; do
+	pair_pct "$BENCH_OUT/net_ns_bare" "$BENCH_OUT/net_ns_$v" >"$BENCH_OUT/net_slow_$v"
+	pair_pct "$BENCH_OUT/net_pps_bare" "$BENCH_OUT/net_pps_$v" - >"$BENCH_OUT/net_lost_$v"
+done
+read -r fl _ <<<"$(spread "$BENCH_OUT/net_slow_floor")"
+read -r m lo hi _ <<<"$(spread "$BENCH_OUT/net_slow_kvmprobe")"
+add_spread net_pps floor cpu_added "$BENCH_OUT/net_slow_floor" "%" \
+	"CPU per packet vs bare in the same round ($bn ns): median of $PAIRS rounds; empty programs on the net probe's events: $(echo $events), always attached (kvmprobe's are on a duty cycle)"
+add_spread net_pps kvmprobe cpu_added "$BENCH_OUT/net_slow_kvmprobe" "%" \
+	"CPU per packet vs bare in the same round: median of $PAIRS rounds; $(times_floor "$m" "$fl") the floor ($fl%)" 2
+add_spread net_pps kvmprobe pps_lost "$BENCH_OUT/net_lost_kvmprobe" "%" \
+	"the sender's rate (paced at $RATE/s, bare $bp pps) vs bare in the same round"
+echo "net_pps: kvmprobe: +$m% CPU per packet (min $lo, max $hi; floor $fl%) vs bare $bn ns/packet"
 kn=$(median <"$BENCH_OUT/net_ns_kvmprobe")
-lost=$(awk -v a="$kp" -v b="$bp" 'BEGIN { printf "%.2f", (b - a) * 100 / b }')
-slow=$(awk -v a="$kn" -v b="$bn" 'BEGIN { printf "%.2f", (a - b) * 100 / b }')
-pair_pps=$(median <"$BENCH_OUT/net_ratio_pps_kvmprobe" | awk '{ printf "%.2f", (1 - $1) * 100 }')
-pair_ns=$(median <"$BENCH_OUT/net_ratio_ns_kvmprobe" | awk '{ printf "%.2f", ($1 - 1) * 100 }')
-add_result net_pps bare ns_per_packet "$bn" ns "median of $PAIRS: sender CPU per packet sent + reader CPU per packet read, $COUNT UDP packets host -> tap -> reader at $RATE/s"
-add_result net_pps kvmprobe ns_per_packet "$kn" ns "median of $PAIRS"
-add_result net_pps kvmprobe cpu_added "$slow" "%" \
-	"ratio of medians vs bare $bn ns/packet; median of per-round ratios: $pair_ns%" 2
-add_result net_pps bare pps "$bp" pps "the sender's rate (paced at $RATE/s)"
-add_result net_pps kvmprobe pps "$kp" pps "the sender's rate; $lost% below bare, median of per-round ratios: $pair_pps%"
-echo "net_pps: kvmprobe: $kn ns/packet ($slow% added, per-round $pair_ns%) vs bare $bn ns/packet; $kp vs $bp pps"
 
 # ---- per-run cost of each net program, from bpf_stats ----
 sysctl -qw kernel.bpf_stats_enabled=1 || exit 0

@@ -17,6 +17,7 @@ KP_PID=
 cleanup() {
 	sysctl -qw kernel.bpf_stats_enabled="$old"
 	[ -n "$KP_PID" ] && stop_bg "$KP_PID"
+	[ -n "${FL_PID:-}" ] && stop_bg "$FL_PID"
 }
 trap cleanup EXIT
 sysctl -qw kernel.bpf_stats_enabled=1 || exit 1
@@ -28,11 +29,23 @@ stats() { # one line per program: id obj name run_time_ns run_cnt misses
 		sort -k1,1 # for join
 }
 
+# the floor: one empty program on every event kvmprobe hooks, in the same
+# loops, so that each figure reads against what any program costs there
+floor_stats() { # run_time_ns run_cnt of the floor's program
+	bpftool -j prog show id "$(bpf_ids "$FL_PID" prog | head -1)" |
+		jq -r '"\(.run_time_ns // 0) \(.run_cnt // 0)"'
+}
+events=$(probe_events) || exit 1
+# shellcheck disable=SC2086 # one event a word
+start_floor $events || exit 1
 start_kvmprobe -i 1 || exit 1
 : >"$BENCH_OUT/prog_cost.rounds"
+: >"$BENCH_OUT/prog_cost.floor"
 for r in $(seq 1 "$ROUNDS"); do
 	stats >"$BENCH_OUT/prog_cost.before"
+	f0=$(floor_stats)
 	"$EXERCISER" --vcpus 1 --io "$EXITS" >/dev/null || exit 1
+	f1=$(floor_stats)
 	stats >"$BENCH_OUT/prog_cost.after"
 	if [ "$(sysctl -n kernel.bpf_stats_enabled)" != 1 ]; then
 		# someone turned it off meanwhile: counts are short, drop the round
@@ -40,6 +53,8 @@ for r in $(seq 1 "$ROUNDS"); do
 		sysctl -qw kernel.bpf_stats_enabled=1
 		continue
 	fi
+	echo "$f0 $f1" | awk '$4 > $2 { print ($3 - $1) / ($4 - $2) }' \
+		>>"$BENCH_OUT/prog_cost.floor"
 	# round id obj name delta_ns delta_cnt delta_misses
 	join "$BENCH_OUT/prog_cost.before" "$BENCH_OUT/prog_cost.after" |
 		awk -v r="$r" '{ print r, $1, $2, $3, $9 - $4, $10 - $5, $11 - $6 }' \
@@ -47,7 +62,10 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 [ -s "$BENCH_OUT/prog_cost.rounds" ] || { echo "prog_cost: no programs" >&2; exit 1; }
 
-note="median of $ROUNDS loops of $EXITS port-IO exits; bpf_stats adds 2 clock reads per run, not counted here"
+fl=$(median <"$BENCH_OUT/prog_cost.floor")
+add_result prog_cost floor ns_per_run "$(printf %.0f "$fl")" ns \
+	"an empty program on each of the $(echo $events | wc -w) events, the same loops: what bpf_stats' clock reads alone show"
+note="median of $ROUNDS loops of $EXITS port-IO exits; bpf_stats' clock reads included, as in the floor ($(printf %.0f "$fl") ns)"
 while read -r id obj name; do
 	ns=$(awk -v id="$id" '$2 == id && $6 > 0 { print $5 / $6 }' \
 		"$BENCH_OUT/prog_cost.rounds" | median)
@@ -55,7 +73,7 @@ while read -r id obj name; do
 	miss=$(awk -v id="$id" '$2 == id { n += $7 } END { print n + 0 }' \
 		"$BENCH_OUT/prog_cost.rounds")
 	[ "$ns" = nan ] || add_result prog_cost "$obj:$name" ns_per_run \
-		"$(printf %.0f "$ns")" ns "$note"
+		"$(printf %.0f "$ns")" ns "$note; $(times_floor "$ns" "$fl") the floor"
 	add_result prog_cost "$obj:$name" runs_per_loop "$cnt" runs \
 		"median of $ROUNDS loops of $EXITS exits; $miss runs missed (recursion) in all"
 	echo "prog_cost: $obj:$name: $ns ns/run, $cnt runs per loop"

@@ -2,9 +2,10 @@
 # Context switch cost of the sched probe. `perf bench sched pipe` (two
 # tasks ping-ponging through a pipe, pinned to one CPU: about two switches
 # and two wake-ups per op, no vCPU involved) bare vs kvmprobe --probes sched
-# vs libbpf-tools' runqlat (which timestamps every wake-up and switch).
-# Alternating runs, PAIRS rounds, medians; the figure is the slowdown of
-# usecs/op, budget 2% for kvmprobe.
+# vs libbpf-tools' runqlat (which timestamps every wake-up and switch) vs
+# the floor (empty programs on the probe's events). Rounds of one run each,
+# in an order that turns every round; the figure is the median of the
+# rounds' slowdowns of usecs/op against that round's bare run, budget 2%.
 #
 # Then, with kernel.bpf_stats_enabled=1 (put back at exit), run_time_ns /
 # run_cnt of the probe's scheduler programs: on switches without a vCPU
@@ -48,45 +49,66 @@ start_runqlat() { # sets RQ_PID once runqlat has attached
 	return 1
 }
 
-: >"$BENCH_OUT/pipe_bare" >"$BENCH_OUT/pipe_kvmprobe" >"$BENCH_OUT/pipe_runqlat"
-: >"$BENCH_OUT/pipe_ratio_kvmprobe" >"$BENCH_OUT/pipe_ratio_runqlat"
+events=$(probe_events sched) || exit 1
+variants="bare floor kvmprobe"
+[ -x "$RUNQLAT" ] && variants="$variants runqlat"
+for v in $variants; do : >"$BENCH_OUT/pipe_$v"; done
 pipe_us >/dev/null # warm-up
-have_rq=0
-[ -x "$RUNQLAT" ] && have_rq=1
+# one run of variant v: usecs/op, or nothing when it could not start
+run_variant() {
+	case $1 in
+	bare) pipe_us ;;
+	floor)
+		# shellcheck disable=SC2086 # one event a word
+		start_floor $events || return 1
+		pipe_us
+		stop_bg "$FL_PID" ;;
+	kvmprobe)
+		start_kvmprobe -i 1 --probes sched || return 1
+		pipe_us
+		stop_bg "$KP_PID" ;;
+	runqlat)
+		start_runqlat || return 0
+		pipe_us
+		stop_bg "$RQ_PID" ;;
+	esac
+}
 for i in $(seq 1 "$PAIRS"); do
-	b=$(pipe_us)
-	echo "$b" >>"$BENCH_OUT/pipe_bare"
-	start_kvmprobe -i 1 --probes sched || exit 1
-	k=$(pipe_us)
-	stop_bg "$KP_PID"
-	echo "$k" >>"$BENCH_OUT/pipe_kvmprobe"
-	awk -v a="$k" -v b="$b" 'BEGIN { print a / b }' >>"$BENCH_OUT/pipe_ratio_kvmprobe"
-	r=-
-	if [ $have_rq = 1 ] && start_runqlat; then
-		r=$(pipe_us)
-		stop_bg "$RQ_PID"
-		echo "$r" >>"$BENCH_OUT/pipe_runqlat"
-		awk -v a="$r" -v b="$b" 'BEGIN { print a / b }' >>"$BENCH_OUT/pipe_ratio_runqlat"
-	fi
-	echo "sched_pipe: round $i/$PAIRS: bare $b, kvmprobe $k, runqlat $r usecs/op"
+	# the order turns every round, so that drift does not favour one
+	order=$(echo $variants | tr ' ' '\n' | awk -v r="$i" '{ v[NR - 1] = $0 }
+		END { for (j = 0; j < NR; j++) print v[(j + r) % NR] }')
+	line=
+	for v in $order; do
+		x=$(run_variant "$v") || exit 1
+		eval "r_$v=\${x:-nan}"
+	done
+	for v in $variants; do
+		eval "x=\$r_$v"
+		echo "$x" >>"$BENCH_OUT/pipe_$v"
+		line="$line $v $x,"
+	done
+	echo "sched_pipe: round $i/$PAIRS (load $(cut -d' ' -f1 /proc/loadavg)):${line%,} usecs/op"
 done
 
 bare=$(median <"$BENCH_OUT/pipe_bare")
-add_result sched_pipe bare us_per_op "$bare" us "median of $PAIRS, perf bench sched pipe -l $LOOPS on CPU $CPU"
-for v in kvmprobe runqlat; do
-	[ -s "$BENCH_OUT/pipe_$v" ] || continue
-	m=$(median <"$BENCH_OUT/pipe_$v")
-	pct=$(awk -v a="$m" -v b="$bare" 'BEGIN { printf "%.2f", (a - b) * 100 / b }')
-	pair=$(median <"$BENCH_OUT/pipe_ratio_$v" | awk '{ printf "%.2f", ($1 - 1) * 100 }')
-	add_result sched_pipe "$v" us_per_op "$m" us "median of $PAIRS"
-	if [ "$v" = kvmprobe ]; then
-		add_result sched_pipe "$v" slowdown "$pct" "%" \
-			"ratio of medians vs bare $bare us; median of per-round ratios: $pair%" 2
-	else
-		add_result sched_pipe "$v" slowdown "$pct" "%" \
-			"ratio of medians vs bare $bare us; median of per-round ratios: $pair%"
-	fi
-	echo "sched_pipe: $v: $m usecs/op, +$pct% vs bare $bare (per-round ratios: +$pair%)"
+add_spread sched_pipe bare us_per_op "$BENCH_OUT/pipe_bare" us \
+	"perf bench sched pipe -l $LOOPS on CPU $CPU"
+for v in floor kvmprobe runqlat; do
+	grep -qv nan "$BENCH_OUT/pipe_$v" 2>/dev/null || continue
+	pair_pct "$BENCH_OUT/pipe_bare" "$BENCH_OUT/pipe_$v" >"$BENCH_OUT/pipe_slow_$v"
+done
+read -r fl _ <<<"$(spread "$BENCH_OUT/pipe_slow_floor")"
+for v in floor kvmprobe runqlat; do
+	[ -s "$BENCH_OUT/pipe_slow_$v" ] || continue
+	read -r m lo hi _ <<<"$(spread "$BENCH_OUT/pipe_slow_$v")"
+	budget= note="slowdown vs bare in the same round ($bare us/op): median of $PAIRS rounds"
+	case $v in
+	floor) note="$note; empty programs on the sched probe's events: $(echo $events)" ;;
+	kvmprobe) budget=2 note="$note; $(times_floor "$m" "$fl") the floor ($fl%)" ;;
+	*) note="$note; $(times_floor "$m" "$fl") the floor" ;;
+	esac
+	add_spread sched_pipe "$v" slowdown "$BENCH_OUT/pipe_slow_$v" "%" "$note" $budget
+	echo "sched_pipe: $v: +$m% (min $lo, max $hi) vs bare $bare usecs/op"
 done
 
 # ---- per-run cost of the scheduler programs, from bpf_stats ----
