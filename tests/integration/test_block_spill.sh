@@ -5,6 +5,7 @@
 # flight on a loop device, slots collide all the time: every request must
 # still be counted once, as biolatency (running at the same time, on the
 # same disk) counts them, with a device-time sample each and nothing lost.
+# Fails when requests whose slot is taken are dropped.
 . "$(dirname "$0")/lib.sh"
 require_root
 [ -x "$KVMPROBE" ] || skip "build first: make (missing $KVMPROBE)"
@@ -21,7 +22,15 @@ loop=$(losetup -f --show "$img") || { rm -f "$img"; skip "no free loop device"; 
 disk=$(basename "$loop")
 trap 'cleanup; losetup -d "$loop"; rm -f "$img"' EXIT
 
-start_probe "$TMP/kp.json" -i 0.2 --probes block --map-entries 256 || exit 1
+# fio's jobs as threads of one process, which --pid names (exec keeps the
+# pid), started once both tracers are ready: other processes' I/O on a busy
+# host cannot fill the small maps
+bash -c "until [ -e $TMP/go ]; do sleep 0.05; done; exec fio --name=spill --filename=$loop --rw=randread --bs=4k \
+	--direct=1 --ioengine=libaio --iodepth=$DEPTH --number_ios=$N --size=64M \
+	--norandommap --thread --output-format=json" >"$TMP/fio.json" 2>"$TMP/fio.err" &
+fio=$!
+start_probe "$TMP/kp.json" -i 0.2 --probes block --map-entries 256 -p "$fio" ||
+	exit 1
 "$BIOLAT" -D -d "$disk" >"$TMP/biolat.out" 2>&1 &
 bl=$!
 BG_PIDS+=("$bl")
@@ -29,10 +38,8 @@ for i in $(seq 1 100); do
 	grep -q Tracing "$TMP/biolat.out" && break
 	sleep 0.05
 done
-fio --name=spill --filename="$loop" --rw=randread --bs=4k --direct=1 \
-	--ioengine=libaio --iodepth="$DEPTH" --number_ios="$N" --size=64M \
-	--norandommap --output-format=json >"$TMP/fio.json" 2>"$TMP/fio.err" ||
-	{ not_ok "fio failed: $(head -c 300 "$TMP/fio.err")"; finish; }
+touch "$TMP/go"
+wait "$fio" || { not_ok "fio failed: $(head -c 300 "$TMP/fio.err")"; finish; }
 sleep 0.5
 kill -INT "$bl"
 wait "$bl"
@@ -42,7 +49,7 @@ bl_count=$(awk -v d="$disk" '
 	/^disk = / { on = ($3 == d) }
 	on && / -> / { n += $5 }
 	END { print n + 0 }' "$TMP/biolat.out")
-# every record's reads on this disk: fio's job process, wherever it runs
+# every record's reads on this disk (fio's, the only process --pid lets in)
 kp_sum() {
 	jq -s --arg d "$disk" "[.[] | select(.type == \"vm\" or .type == \"host\") | .disks[]? | select(.dev == \$d) | $1 // 0] | add // 0" "$TMP/kp.json"
 }
