@@ -92,5 +92,5 @@ for v in floor floor_all kvmprobe kvmprobe_all bpftrace; do
 	bpftrace) note="$note; $(times_floor "$m" "$f1") the exits probe's floor" ;;
 	esac
 	add_spread exit_path "$v" slowdown "$BENCH_OUT/exit_slow_$v" "%" "$note" $budget
-	echo "exit_path: $v: +$m% (min $lo, max $hi) vs bare $bare ns per exit"
+	echo "exit_path: $v: $m% (min $lo, max $hi) vs bare $bare ns per exit"
 done

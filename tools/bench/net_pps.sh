@@ -115,7 +115,7 @@ add_spread net_pps kvmprobe cpu_added "$BENCH_OUT/net_slow_kvmprobe" "%" \
 	"CPU per packet vs bare in the same round: median of $PAIRS rounds; $(times_floor "$m" "$fl") the floor ($fl%)" 2
 add_spread net_pps kvmprobe pps_lost "$BENCH_OUT/net_lost_kvmprobe" "%" \
 	"the sender's rate (paced at $RATE/s, bare $bp pps) vs bare in the same round"
-echo "net_pps: kvmprobe: +$m% CPU per packet (min $lo, max $hi; floor $fl%) vs bare $bn ns/packet"
+echo "net_pps: kvmprobe: $m% CPU per packet (min $lo, max $hi; floor $fl%) vs bare $bn ns/packet"
 kn=$(median <"$BENCH_OUT/net_ns_kvmprobe")
 
 # ---- per-run cost of each net program, from bpf_stats ----

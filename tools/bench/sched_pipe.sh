@@ -108,7 +108,7 @@ for v in floor kvmprobe runqlat; do
 	*) note="$note; $(times_floor "$m" "$fl") the floor" ;;
 	esac
 	add_spread sched_pipe "$v" slowdown "$BENCH_OUT/pipe_slow_$v" "%" "$note" $budget
-	echo "sched_pipe: $v: +$m% (min $lo, max $hi) vs bare $bare usecs/op"
+	echo "sched_pipe: $v: $m% (min $lo, max $hi) vs bare $bare usecs/op"
 done
 
 # ---- per-run cost of the scheduler programs, from bpf_stats ----
