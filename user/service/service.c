@@ -65,10 +65,8 @@ static int render(void *arg, char **buf, size_t *len)
 	return err;
 }
 
-int kp_service_start(struct kp_service *svc, struct kp_sink *sink, char *err,
-		     size_t errlen)
+int kp_service_start(struct kp_service *svc, char *err, size_t errlen)
 {
-	svc->sink = sink;
 	svc->alerts = kp_alerts_new(svc->cfg.rules, svc->cfg.nrules);
 	if (!svc->alerts) {
 		snprintf(err, errlen, "out of memory");
@@ -106,41 +104,54 @@ static void to_syslog(const struct kp_alert_event *ev)
 	       ev->has_value ? ev->value : 0.0, r->threshold);
 }
 
+struct relay {
+	struct kp_service *svc;
+	kp_alert_cb cb;
+	void *arg;
+};
+
 static int on_alert(const struct kp_alert_event *ev, void *arg)
 {
-	struct kp_service *svc = arg;
+	struct relay *r = arg;
 
-	if (svc->syslog)
+	if (r->svc->syslog)
 		to_syslog(ev);
-	return svc->sink->alert ? svc->sink->alert(svc->sink, ev, svc->now) :
-				  0;
+	return r->cb ? r->cb(ev, r->arg) : 0;
 }
 
-int kp_service_interval(struct kp_service *svc, const struct kp_interval *iv,
-			uint64_t records_dropped)
+int kp_service_alerts(struct kp_service *svc, const struct kp_interval *iv,
+		      kp_alert_cb cb, void *arg)
 {
-	double now = iv->ts.tv_sec + iv->ts.tv_nsec / 1e9;
+	struct relay r = { svc, cb, arg };
+
+	return kp_alerts_eval(svc->alerts, iv, iv->ts.tv_sec +
+			      iv->ts.tv_nsec / 1e9, on_alert, &r);
+}
+
+int kp_service_metrics(struct kp_service *svc, const struct kp_interval *iv)
+{
 	int err;
 
-	svc->now = &iv->ts;
-	err = kp_alerts_eval(svc->alerts, iv, now, on_alert, svc);
-	if (err || !svc->prom)
-		return err;
+	if (!svc->prom)
+		return 0;
 	pthread_mutex_lock(&svc->prom_lock);
 	err = kp_prom_update(svc->prom, iv);
-	kp_prom_set_dropped(svc->prom, records_dropped);
+	kp_prom_set_dropped(svc->prom, iv->records_dropped);
 	pthread_mutex_unlock(&svc->prom_lock);
 	return err;
 }
 
 int kp_service_reload(struct kp_service *svc, const char *const *names,
-		      size_t n, char *msg, size_t len)
+		      size_t n, char *msg, size_t len, kp_alert_cb cb,
+		      void *arg)
 {
 	struct kp_config cfg;
 	struct kp_alerts *alerts;
 	struct kp_opts scratch;
 	int err;
 
+	(void)cb; /* a new rule set starts from no state */
+	(void)arg;
 	if (!svc->config_path) {
 		snprintf(msg, len, "no config file to reload");
 		return 0;
