@@ -145,13 +145,11 @@ int kp_service_reload(struct kp_service *svc, const char *const *names,
 		      size_t n, char *msg, size_t len, kp_alert_cb cb,
 		      void *arg)
 {
+	struct relay r = { svc, cb, arg };
 	struct kp_config cfg;
-	struct kp_alerts *alerts;
 	struct kp_opts scratch;
 	int err;
 
-	(void)cb; /* a new rule set starts from no state */
-	(void)arg;
 	if (!svc->config_path) {
 		snprintf(msg, len, "no config file to reload");
 		return 0;
@@ -164,14 +162,14 @@ int kp_service_reload(struct kp_service *svc, const char *const *names,
 		kp_config_free(&cfg);
 		return err; /* msg: file:line: what; the old rules stay */
 	}
-	alerts = kp_alerts_new(cfg.rules, cfg.nrules);
-	if (!alerts) {
+	/* unchanged rules keep their state; changed ones resolve (cb) */
+	err = kp_alerts_replace(svc->alerts, cfg.rules, cfg.nrules, on_alert,
+				&r);
+	if (err == -ENOMEM) {
 		kp_config_free(&cfg);
 		snprintf(msg, len, "out of memory");
-		return -ENOMEM;
+		return err;
 	}
-	kp_alerts_free(svc->alerts);
-	svc->alerts = alerts;
 	/*
 	 * The running options point into the first load's strings (output
 	 * path, libvirt URI, ...): those stay until exit. The new file's
