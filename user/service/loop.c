@@ -166,10 +166,65 @@ static int on_hup(struct kp_loop *l)
 	return emit_close(l, err);
 }
 
+static const char *out_name(const struct kp_loop *l)
+{
+	return l->opts->output ? l->opts->output : "stdout";
+}
+
+/*
+ * Writing records stopped or resumed since the last interval: say so once
+ * each way, on stderr and in the stream. The notice that it stopped is
+ * held by the queue and written first once writing works again; the one
+ * that it resumed goes at the head of this interval's batch (*resumed).
+ */
+static int watch_output(struct kp_loop *l, const struct timespec *ts,
+			struct kp_notice *resumed)
+{
+	struct kp_notice n = { .source = "output", .state = "stopped" };
+	struct kp_outq_status st;
+	int err;
+
+	kp_outq_status(l->outq, &st);
+	resumed->state = NULL;
+	if (!st.error == !l->out_stopped)
+		return 0;
+	l->out_stopped = st.error;
+	if (!st.error) {
+		*resumed = (struct kp_notice){ .ts = *ts, .source = "output",
+					       .state = "resumed" };
+		snprintf(resumed->message, sizeof(resumed->message),
+			 "writing %s again: %llu record(s) dropped while it was stopped",
+			 out_name(l), (unsigned long long)st.lost);
+		fprintf(stderr, "kvmprobe: %s\n", resumed->message);
+		return 0;
+	}
+	n.ts = ts_after(&st.since, ts) ? *ts : st.since;
+	snprintf(n.message, sizeof(n.message),
+		 "failed to write %s: %s; sampling goes on, records are dropped and counted (records_dropped) until writing resumes",
+		 out_name(l), strerror(-st.error));
+	fprintf(stderr, "kvmprobe: %s\n", n.message);
+	if (!l->sink->notice)
+		return 0;
+	err = emit_begin(l);
+	if (err)
+		return err;
+	err = l->sink->notice(l->sink, &n);
+	if (fclose(l->sink->out) && !err)
+		err = -errno;
+	l->sink->out = NULL;
+	if (!err)
+		kp_outq_hold(l->outq, l->buf, l->len);
+	else
+		free(l->buf);
+	l->buf = NULL;
+	return err;
+}
+
 /* Read every probe into one interval and run the stages on it. */
 static int collect(struct kp_loop *l)
 {
 	struct kp_interval iv = { 0 };
+	struct kp_notice resumed;
 	struct timespec now;
 	size_t i;
 	int err;
@@ -191,7 +246,11 @@ static int collect(struct kp_loop *l)
 	if (!err)
 		err = kp_resolver_apply(l->resolver, &iv);
 	if (!err)
+		err = watch_output(l, &iv.ts, &resumed);
+	if (!err)
 		err = emit_begin(l);
+	if (!err && resumed.state && l->sink->notice)
+		err = l->sink->notice(l->sink, &resumed);
 	for (i = 0; !err && i < sizeof(stages) / sizeof(stages[0]); i++)
 		err = stages[i].run(l, &iv);
 	err = emit_close(l, err);

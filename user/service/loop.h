@@ -38,6 +38,7 @@ struct kp_loop {
 	struct timespec last;                  /* end of the last interval */
 	uint64_t intervals;
 	int stop_signal;
+	bool out_stopped;                      /* writing records stopped */
 };
 
 /* Block the loop's signals (before any thread starts: threads inherit it). */
