@@ -17,7 +17,6 @@ int kp_service_load(struct kp_service *svc, int argc, char **argv,
 
 	memset(svc, 0, sizeof(*svc));
 	svc->listen_fd = -1;
-	pthread_mutex_init(&svc->prom_lock, NULL);
 	ret = kp_cli_parse(argc, argv, &cli, names, n, err, errlen);
 	if (ret)
 		return ret;
@@ -54,15 +53,19 @@ static bool pid_alive(uint32_t pid, void *arg)
 	return !kill(pid, 0) || errno == EPERM;
 }
 
-static int render(void *arg, char **buf, size_t *len)
+/*
+ * Render the store and publish the text: scrapes serve the published one,
+ * so they never touch the store, and the sampling loop never waits for a
+ * scrape longer than a pointer swap.
+ */
+static int publish(struct kp_service *svc)
 {
-	struct kp_service *svc = arg;
+	size_t len;
+	char *buf;
 	int err;
 
-	pthread_mutex_lock(&svc->prom_lock);
-	err = kp_prom_render(svc->prom, buf, len);
-	pthread_mutex_unlock(&svc->prom_lock);
-	return err;
+	err = kp_prom_render(svc->prom, &buf, &len);
+	return err ? err : kp_http_publish(svc->http, buf, len);
 }
 
 int kp_service_start(struct kp_service *svc, char *err, size_t errlen)
@@ -79,10 +82,15 @@ int kp_service_start(struct kp_service *svc, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	svc->http = kp_http_start_fd(svc->listen_fd, render, svc, err, errlen);
+	svc->http = kp_http_start_fd(svc->listen_fd, NULL, NULL, err, errlen);
 	if (!svc->http)
 		return -EIO;
 	svc->listen_fd = -1; /* the server owns it now */
+	/* before the first interval: the host series, at zero */
+	if (publish(svc)) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -134,11 +142,9 @@ int kp_service_metrics(struct kp_service *svc, const struct kp_interval *iv)
 
 	if (!svc->prom)
 		return 0;
-	pthread_mutex_lock(&svc->prom_lock);
 	err = kp_prom_update(svc->prom, iv);
 	kp_prom_set_dropped(svc->prom, iv->records_dropped);
-	pthread_mutex_unlock(&svc->prom_lock);
-	return err;
+	return err ? err : publish(svc);
 }
 
 int kp_service_reload(struct kp_service *svc, const char *const *names,
@@ -195,5 +201,4 @@ void kp_service_stop(struct kp_service *svc)
 	kp_config_free(&svc->cfg);
 	if (svc->syslog)
 		closelog();
-	pthread_mutex_destroy(&svc->prom_lock);
 }

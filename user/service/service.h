@@ -8,7 +8,6 @@
 #ifndef KP_SERVICE_H
 #define KP_SERVICE_H
 
-#include <pthread.h>
 #include "user/core/alert.h"
 #include "user/service/config.h"
 #include "user/service/http.h"
@@ -20,8 +19,7 @@ struct kp_service {
 	struct kp_config cfg;
 	struct kp_alerts *alerts;
 	bool syslog;
-	struct kp_prom *prom;        /* NULL without --listen */
-	pthread_mutex_t prom_lock;
+	struct kp_prom *prom;        /* NULL without --listen; the loop's */
 	int listen_fd;
 	struct kp_http *http;
 };
@@ -44,7 +42,7 @@ int kp_service_start(struct kp_service *svc, char *err, size_t errlen);
  */
 int kp_service_alerts(struct kp_service *svc, const struct kp_interval *iv,
 		      kp_alert_cb cb, void *arg);
-/* The metrics stage: add the interval to /metrics. */
+/* The metrics stage: add the interval to the store, publish /metrics. */
 int kp_service_metrics(struct kp_service *svc, const struct kp_interval *iv);
 /*
  * SIGHUP: reload the rules from the config file. On error the old rules
