@@ -131,7 +131,7 @@ $(OUT)/tests/kp-iddump: tests/tools/kp_iddump.c $(IDDUMP_OBJS)
 	$(Q)$(CC) $(KP_CFLAGS) -o $@ $^ -ljson-c -lm $(VIRT_LIBS)
 TEST_LIBS_prom := $(call obj,record) $(call obj,metrics) $(call obj,hist) -lm
 TEST_LIBS_outq := -lpthread
-TEST_LIBS_http := $(call obj,cli) -lmicrohttpd
+TEST_LIBS_http := $(call obj,cli) -lmicrohttpd -lpthread
 $(call obj,domxml): KP_CFLAGS += $(XML_CFLAGS)
 
 test: all $(UNIT_TESTS) $(OUT)/tests/kp-iddump

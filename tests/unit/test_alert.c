@@ -1064,6 +1064,165 @@ static void alerts_eval__1000_vcpus_times_3_rules__stay_correct(void **state)
 				   want_fired[2]));
 }
 
+/* ---- kp_alerts_replace (a reload) ---- */
+
+static int replace(const struct kp_alert_rule *rules, size_t n)
+{
+	return kp_alerts_replace(alerts, rules, n, record, NULL);
+}
+
+static void alerts_replace__unchanged_rule__keeps_firing_without_firing_again(void **state)
+{
+	struct kp_alert_rule r = rule("exit_storm", "exits", KP_STAT_RATE,
+				      KP_SCOPE_VCPU, true, 1000, 800, 0);
+	struct kp_alert_rule again[2];
+	struct ev *e;
+
+	alerts = kp_alerts_new(&r, 1);
+	exits_interval(100, 2000, 500);
+	e = eval_expect(1, 1);
+	assert_true(e->firing);
+	/* the same rule, now second and on another line of the file */
+	again[0] = rule("new_one", "exits", KP_STAT_RATE, KP_SCOPE_VM, true,
+			1e9, 1e9, 0);
+	again[1] = r;
+	again[1].line = 42;
+	assert_int_equal(replace(again, 2), 0);
+	assert_int_equal(nev, 1);
+	exits_interval(100, 2000, 500);
+	eval_expect(2, 0); /* still firing: no second "firing" */
+	exits_interval(100, 100, 500);
+	e = eval_expect(3, 1); /* and it resolves, once, by its name */
+	assert_false(e->firing);
+	assert_string_equal(e->rule, "exit_storm");
+	assert_int_equal(e->vcpu, 1);
+	assert_true(e->has_value);
+	assert_near(e->since, 1);
+}
+
+static void alerts_replace__unchanged_rule__keeps_pending_since(void **state)
+{
+	struct kp_alert_rule r = rule("exit_storm", "exits", KP_STAT_RATE,
+				      KP_SCOPE_VCPU, true, 1000, 800, 2);
+	struct ev *e;
+
+	alerts = kp_alerts_new(&r, 1);
+	exits_interval(100, 2000, 500);
+	eval_expect(10, 0); /* pending since 10 */
+	assert_int_equal(replace(&r, 1), 0);
+	exits_interval(100, 2000, 500);
+	eval_expect(11, 0);
+	exits_interval(100, 2000, 500);
+	e = eval_expect(12, 1); /* "for" counted from 10, not from the reload */
+	assert_true(e->firing);
+	assert_near(e->since, 10);
+}
+
+static void alerts_replace__changed_rule_that_was_firing__resolves_once(void **state)
+{
+	struct kp_alert_rule r = rule("exit_storm", "exits", KP_STAT_RATE,
+				      KP_SCOPE_VCPU, true, 1000, 800, 0);
+	struct kp_alert_rule changed = r;
+	struct ev *e;
+
+	alerts = kp_alerts_new(&r, 1);
+	exits_interval(100, 2000, 500);
+	eval_expect(1, 1);
+	changed.threshold = 1500;
+	changed.clear = 1500;
+	assert_int_equal(replace(&changed, 1), 0);
+	assert_int_equal(nev, 2);
+	e = &evs[1];
+	assert_false(e->firing);
+	assert_string_equal(e->rule, "exit_storm");
+	assert_int_equal(e->pid, 100);
+	assert_int_equal(e->vcpu, 1);
+	assert_false(e->has_value);
+	assert_near(e->since, 1);
+	assert_int_equal(kp_alerts_tracked(alerts), 0);
+	/* the new definition starts afresh: fires again on its own terms */
+	exits_interval(100, 2000, 500);
+	e = eval_expect(2, 1);
+	assert_true(e->firing);
+	exits_interval(100, 2000, 500);
+	eval_expect(3, 0);
+}
+
+static void alerts_replace__removed_rule__resolves_what_fired_and_forgets(void **state)
+{
+	struct kp_alert_rule rs[2] = {
+		rule("storm", "exits", KP_STAT_RATE, KP_SCOPE_VCPU, true, 1000,
+		     800, 0),
+		rule("quiet", "exits", KP_STAT_RATE, KP_SCOPE_VCPU, false, 1,
+		     1, 60),
+	};
+
+	alerts = kp_alerts_new(rs, 2);
+	exits_interval(100, 2000, 500);
+	eval_expect(1, 1);
+	assert_int_equal(kp_alerts_tracked(alerts), 6);
+	/* only "quiet" stays; it was not firing */
+	assert_int_equal(replace(&rs[1], 1), 0);
+	assert_int_equal(nev, 2);
+	assert_false(evs[1].firing);
+	assert_string_equal(evs[1].rule, "storm");
+	assert_int_equal(kp_alerts_tracked(alerts), 3);
+	/* no rules at all: nothing tracked, nothing more said */
+	assert_int_equal(replace(NULL, 0), 0);
+	assert_int_equal(nev, 2);
+	assert_int_equal(kp_alerts_tracked(alerts), 0);
+	exits_interval(100, 2000, 500);
+	eval_expect(2, 0);
+}
+
+static void alerts_replace__callback_error__still_replaces_and_returns_it(void **state)
+{
+	struct kp_alert_rule r = rule("storm", "exits", KP_STAT_RATE,
+				      KP_SCOPE_VM, true, 1000, 800, 0);
+	struct kp_alert_rule other = rule("other", "exits", KP_STAT_RATE,
+					  KP_SCOPE_VM, true, 1e9, 1e9, 0);
+
+	alerts = kp_alerts_new(&r, 1);
+	exits_interval(100, 2000, 500);
+	eval_expect(1, 1);
+	cb_result = -EPIPE;
+	assert_int_equal(replace(&other, 1), -EPIPE);
+	assert_int_equal(kp_alerts_tracked(alerts), 0);
+	cb_result = 0;
+	exits_interval(100, 2000, 500);
+	eval_expect(2, 0);
+}
+
+static void alert_rule_same__each_field_counts_but_the_line(void **state)
+{
+	struct kp_alert_rule a = rule("r", "exits", KP_STAT_RATE, KP_SCOPE_VM,
+				      true, 10, 5, 60);
+	struct kp_alert_rule b = a;
+
+	b.line = 99;
+	assert_true(kp_alert_rule_same(&a, &b));
+	b = a; b.threshold = 11;
+	assert_false(kp_alert_rule_same(&a, &b));
+	b = a; b.clear = 4;
+	assert_false(kp_alert_rule_same(&a, &b));
+	b = a; b.for_s = 30;
+	assert_false(kp_alert_rule_same(&a, &b));
+	b = a; b.severity = KP_SEV_CRITICAL;
+	assert_false(kp_alert_rule_same(&a, &b));
+	b = a; b.above = false;
+	assert_false(kp_alert_rule_same(&a, &b));
+	b = a; b.scope = KP_SCOPE_VCPU;
+	assert_false(kp_alert_rule_same(&a, &b));
+	b = a; strcpy(b.label, "HLT");
+	assert_false(kp_alert_rule_same(&a, &b));
+	b = a; b.stat = KP_STAT_PCT;
+	assert_false(kp_alert_rule_same(&a, &b));
+	b = a; strcpy(b.domains[b.ndomains++], "web");
+	assert_false(kp_alert_rule_same(&a, &b));
+	a = b; strcpy(b.domains[0], "db");
+	assert_false(kp_alert_rule_same(&a, &b));
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1101,6 +1260,12 @@ int main(void)
 		T(alerts_eval__no_rules__tracks_nothing),
 		T(alerts_eval__vcpus_with_unknown_index__are_tracked_apart),
 		T(alerts_eval__1000_vcpus_times_3_rules__stay_correct),
+		T(alerts_replace__unchanged_rule__keeps_firing_without_firing_again),
+		T(alerts_replace__unchanged_rule__keeps_pending_since),
+		T(alerts_replace__changed_rule_that_was_firing__resolves_once),
+		T(alerts_replace__removed_rule__resolves_what_fired_and_forgets),
+		T(alerts_replace__callback_error__still_replaces_and_returns_it),
+		T(alert_rule_same__each_field_counts_but_the_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -866,6 +866,62 @@ static void config_load__too_many_rules__names_the_first_extra_header(void **sta
 	free(text);
 }
 
+/* n rules r0.. of the file, then the five built-in names with file values */
+static char *rules_text(size_t n, bool override)
+{
+	static const char *const builtin[] = {
+		"vcpu_ready_warning", "vcpu_ready_critical", "vm_swap_in",
+		"disk_latency_p99", "packet_drops",
+	};
+	size_t cap = (n + 8) * 64, len = 0, i;
+	char *text = malloc(cap);
+
+	assert_non_null(text);
+	text[0] = '\0';
+	for (i = 0; i < n; i++)
+		len += snprintf(text + len, cap - len,
+				"[alert r%zu]\nmetric = exits\nabove = %zu\n",
+				i, i);
+	for (i = 0; override && i < 5; i++)
+		len += snprintf(text + len, cap - len,
+				"[alert %s]\nmetric = exits\nabove = %zu\n",
+				builtin[i], 1000 + i);
+	return text;
+}
+
+static void config_load__file_overriding_the_builtins__limit_counts_the_merged_set(void **state)
+{
+	char *text = rules_text(KP_MAX_RULES - 5, true);
+	const struct kp_alert_rule *r;
+
+	/* 123 rules of its own and the 5 built-in names: 128 in all */
+	assert_config_ok(text);
+	assert_int_equal(cfg.nrules, KP_MAX_RULES);
+	r = find_rule("packet_drops");
+	assert_int_equal(r->metric, kp_metric_by_json("exits"));
+	assert_near(r->threshold, 1004);
+	free(text);
+}
+
+static void config_load__builtins_past_the_limit__are_refused_naming_the_file(void **state)
+{
+	char *text = rules_text(KP_MAX_RULES - 4, false);
+	char want[256];
+
+	/* 124 of the file and 5 built-in ones: one too many */
+	snprintf(want, sizeof(want),
+		 "t.conf: too many rules with the built-in ones (at most %d; [alerts] defaults = no turns them off)",
+		 KP_MAX_RULES);
+	assert_config_error(text, want);
+	free(text);
+	/* 123 and the 5: exactly the limit */
+	text = rules_text(KP_MAX_RULES - 5, false);
+	assert_config_ok(text);
+	assert_int_equal(cfg.nrules, KP_MAX_RULES);
+	assert_non_null(find_rule("packet_drops"));
+	free(text);
+}
+
 /* ---- [alert NAME]: keys ---- */
 
 static void config_load__rule_fields__are_parsed(void **state)
@@ -1314,6 +1370,8 @@ int main(void)
 		T(config_load__duplicate_rule__names_the_second_header),
 		T(config_load__quoted_rule_name__may_hold_spaces),
 		T(config_load__too_many_rules__names_the_first_extra_header),
+		T(config_load__file_overriding_the_builtins__limit_counts_the_merged_set),
+		T(config_load__builtins_past_the_limit__are_refused_naming_the_file),
 		T(config_load__rule_fields__are_parsed),
 		T(config_load__every_stat_name__is_accepted),
 		T(config_load__stat_that_cannot_fit_the_metric__names_the_rule),

@@ -5,6 +5,7 @@
  * test and the bytes). kp_parse_listen takes ports 1..65535 only, so a free
  * port is found by binding port 0 first.
  */
+#define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -22,6 +24,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 #include "user/service/http.h"
 
@@ -210,7 +213,8 @@ static const char *header(const struct resp *r, const char *name,
 static struct kp_http *h;
 static uint16_t port;
 
-static struct kp_http *start_at(const char *addr, int family, uint16_t *p)
+static struct kp_http *start_with(const char *addr, int family, uint16_t *p,
+				  kp_http_render_fn fn)
 {
 	char listen[128], err[256];
 	struct kp_http *s;
@@ -223,7 +227,7 @@ static struct kp_http *start_at(const char *addr, int family, uint16_t *p)
 			return NULL;
 		snprintf(listen, sizeof(listen), "%s:%u", addr, *p);
 		err[0] = '\0';
-		s = kp_http_start(listen, render, &render_text, err,
+		s = kp_http_start(listen, fn, fn ? &render_text : NULL, err,
 				  sizeof(err));
 		if (s)
 			return s;
@@ -231,6 +235,11 @@ static struct kp_http *start_at(const char *addr, int family, uint16_t *p)
 	}
 	fail_msg("could not start on a free port");
 	return NULL;
+}
+
+static struct kp_http *start_at(const char *addr, int family, uint16_t *p)
+{
+	return start_with(addr, family, p, render);
 }
 
 static int setup(void **state)
@@ -333,6 +342,199 @@ static void http_metrics__render_error__500(void **state)
 	get(port, "GET", "/metrics", &r);
 	assert_int_equal(r.status, 200);
 	resp_free(&r);
+}
+
+/* ---- published pages (no render callback) ---- */
+
+static int setup_published(void **state)
+{
+	(void)state;
+	atomic_store(&render_calls, 0);
+	h = start_with("127.0.0.1", AF_INET, &port, NULL);
+	return h ? 0 : -1;
+}
+
+static void publish_str(const char *text)
+{
+	assert_int_equal(kp_http_publish(h, strdup(text), strlen(text)), 0);
+}
+
+static void http_published__before_the_first_publish__503(void **state)
+{
+	struct resp r;
+
+	(void)state;
+	get(port, "GET", "/metrics", &r);
+	assert_int_equal(r.status, 503);
+	resp_free(&r);
+	publish_str(BODY);
+	get(port, "GET", "/metrics", &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, BODY);
+	resp_free(&r);
+}
+
+static void http_published__serves_the_last_text_published(void **state)
+{
+	char text[64];
+	struct resp r;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 20; i++) {
+		snprintf(text, sizeof(text), "kvmprobe_intervals_total %d\n", i);
+		publish_str(text);
+		get(port, "GET", "/metrics", &r);
+		assert_int_equal(r.status, 200);
+		assert_string_equal(r.body, text);
+		resp_free(&r);
+	}
+	/* the same text to every scrape until the next publish */
+	get(port, "GET", "/metrics", &r);
+	assert_string_equal(r.body, "kvmprobe_intervals_total 19\n");
+	resp_free(&r);
+}
+
+/* n bytes of lines, each "<c>...<c>\n": a page that tells which it is */
+static char *page_of(char c, size_t n)
+{
+	char *p = malloc(n);
+	size_t i;
+
+	assert_non_null(p);
+	for (i = 0; i < n; i++)
+		p[i] = i % 64 == 63 ? '\n' : c;
+	return p;
+}
+
+static int connect_to(uint16_t p)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), rcv = 4096;
+
+	assert_true(fd >= 0);
+	/* a small receive buffer: the server cannot send it all at once */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	in.sin_port = htons(p);
+	assert_int_equal(connect(fd, (struct sockaddr *)&in, sizeof(in)), 0);
+	return fd;
+}
+
+static void http_published__scrape_in_flight__keeps_its_text_whole(void **state)
+{
+	static const char req[] = "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n";
+	size_t n = 4 << 20, got = 0, cap = n + 65536, i;
+	char *a = page_of('a', n), *buf = malloc(cap), *body;
+	struct timeval tv = { .tv_sec = 5 };
+	ssize_t k;
+	int fd;
+
+	(void)state;
+	assert_non_null(buf);
+	assert_int_equal(kp_http_publish(h, a, n), 0);
+	fd = connect_to(port);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_int_equal(send(fd, req, strlen(req), MSG_NOSIGNAL),
+			 (ssize_t)strlen(req));
+	/* the first bytes arrive: the response holds page a ... */
+	k = recv(fd, buf, 1024, 0);
+	assert_true(k > 0);
+	got = k;
+	/* ... while b replaces it (a's last reference is the response's) */
+	assert_int_equal(kp_http_publish(h, page_of('b', n), n), 0);
+	while ((k = recv(fd, buf + got, cap - got, 0)) > 0)
+		got += k;
+	close(fd);
+	body = memmem(buf, got, "\r\n\r\n", 4);
+	assert_non_null(body);
+	body += 4;
+	assert_int_equal(got - (body - buf), n);
+	for (i = 0; i < n; i++)
+		if (body[i] != (i % 64 == 63 ? '\n' : 'a'))
+			fail_msg("byte %zu is '%c': the page changed under the scrape",
+				 i, body[i]);
+	free(buf);
+}
+
+#define PAGE_LEN (256 << 10)
+
+struct scraper {
+	pthread_t t;
+	atomic_bool *stop;
+	unsigned int ok, bad;
+};
+
+static void *scrape_loop(void *arg)
+{
+	struct scraper *sc = arg;
+	struct resp r;
+	size_t i;
+
+	while (!atomic_load(sc->stop)) {
+		get(port, "GET", "/metrics", &r);
+		/* whole, and one page: PAGE_LEN bytes of one letter in lines */
+		i = r.status == 200 && r.blen == PAGE_LEN ? 0 : r.blen + 1;
+		for (; i < r.blen; i++)
+			if (r.body[i] != (i % 64 == 63 ? '\n' : r.body[0]))
+				break;
+		if (i == r.blen)
+			sc->ok++;
+		else
+			sc->bad++;
+		resp_free(&r);
+	}
+	return NULL;
+}
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void http_published__32_scrapers__publish_never_waits_for_them(void **state)
+{
+	struct scraper sc[32];
+	atomic_bool stop = false;
+	double t, worst = 0, until;
+	unsigned int i, ok = 0, bad = 0, pubs = 0;
+	size_t n = PAGE_LEN;
+
+	(void)state;
+	assert_int_equal(kp_http_publish(h, page_of('0', n), n), 0);
+	for (i = 0; i < 32; i++) {
+		sc[i] = (struct scraper){ .stop = &stop };
+		assert_int_equal(pthread_create(&sc[i].t, NULL, scrape_loop,
+						&sc[i]), 0);
+	}
+	until = mono_ms() + 1000;
+	while (mono_ms() < until) {
+		char *p = page_of('a' + pubs % 26, n);
+
+		t = mono_ms();
+		assert_int_equal(kp_http_publish(h, p, n), 0);
+		t = mono_ms() - t;
+		if (t > worst)
+			worst = t;
+		pubs++;
+		usleep(2000);
+	}
+	atomic_store(&stop, true);
+	for (i = 0; i < 32; i++) {
+		pthread_join(sc[i].t, NULL);
+		ok += sc[i].ok;
+		bad += sc[i].bad;
+	}
+	print_message("%u publishes under 32 scrapers (%u scrapes): the slowest %.3f ms\n",
+		      pubs, ok + bad, worst);
+	assert_int_equal(bad, 0);
+	assert_true(ok >= 32);
+	/* a pointer swap: far below a render's or a send's time */
+	if (worst > 5)
+		fail_msg("a publish took %.3f ms", worst);
 }
 
 /* ---- other paths and methods ---- */
@@ -510,11 +712,16 @@ static void http_start__ipv6_loopback__serves_metrics(void **state)
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define TP(f) cmocka_unit_test_setup_teardown(f, setup_published, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(http_metrics__get__200_exposition_type_and_the_rendered_body),
+		TP(http_published__before_the_first_publish__503),
+		TP(http_published__serves_the_last_text_published),
+		TP(http_published__scrape_in_flight__keeps_its_text_whole),
+		TP(http_published__32_scrapers__publish_never_waits_for_them),
 		T(http_metrics__each_scrape__renders_afresh),
 		T(http_metrics__large_body__arrives_whole),
 		T(http_metrics__head__200_without_a_body),

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -663,24 +664,113 @@ static void outq_reopen__twice__each_rotation_gets_its_records(void **state)
 	free(got);
 }
 
-static void outq_reopen__path_now_a_directory__error_is_reported(
+/* Wait (at most 3 s) until the queue's status satisfies cond. */
+#define status_becomes(q, st, cond)                                        \
+	do {                                                               \
+		double until_ = now_ms() + 3000;                           \
+		do {                                                       \
+			kp_outq_status((q), &(st));                        \
+			if (cond)                                          \
+				break;                                     \
+			sleep_ms(2);                                       \
+		} while (now_ms() < until_);                               \
+		if (!(cond))                                               \
+			fail_msg("status never became %s", #cond);         \
+	} while (0)
+
+static void outq_reopen__path_now_a_directory__stops_counts_and_resumes(
 	void **state)
 {
 	struct kp_outq *q = kp_outq_new(path, 8);
-	char rotated[160];
-	double until;
+	struct kp_outq_status st;
+	char rotated[160], *got;
 
 	(void)state;
 	assert_non_null(q);
+	kp_outq_status(q, &st);
+	assert_int_equal(st.error, 0);
 	snprintf(rotated, sizeof(rotated), "%s.1", path);
 	assert_int_equal(rename(path, rotated), 0);
 	assert_int_equal(mkdir(path, 0700), 0);
 	kp_outq_reopen(q);
-	until = now_ms() + 3000;
-	while (!kp_outq_error(q) && now_ms() < until)
-		sleep_ms(2);
-	assert_int_equal(kp_outq_error(q), -EISDIR);
-	assert_int_equal(push_str(q, "x\n"), -EISDIR);
+	status_becomes(q, st, st.error == -EISDIR);
+	/* not sticky: pushes go on, the records are dropped and counted */
+	assert_int_equal(push_str(q, "lost 1\n"), 0);
+	assert_int_equal(push_str(q, "lost 2\n"), 0);
+	status_becomes(q, st, st.lost == 2);
+	assert_int_equal(st.error, -EISDIR);
+	assert_int_equal(kp_outq_dropped(q), 2);
+	assert_int_equal(kp_outq_error(q), 0);
+	kp_outq_hold(q, strdup("stopped\n"), strlen("stopped\n"));
+	/* the path can be opened again: the next record reopens it, the
+	 * held one first */
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(push_str(q, "back\n"), 0);
+	assert_true(file_becomes(path, "stopped\nback\n", 3000));
+	status_becomes(q, st, st.error == 0);
+	assert_int_equal(st.lost, 2);
+	assert_int_equal(st.dropped, 2);
+	assert_int_equal(kp_outq_close(q, 1000), 0);
+	got = slurp(rotated, NULL);
+	assert_string_equal(got, "");
+	free(got);
+}
+
+/*
+ * A full disk, without root: RLIMIT_FSIZE makes a write past the limit
+ * short and the next one fail with EFBIG, as ENOSPC does on a full
+ * filesystem. Only whole records stay in the file.
+ */
+static void outq_write__file_full__drops_whole_records_then_resumes(
+	void **state)
+{
+	struct rlimit old, lim;
+	struct kp_outq_status st;
+	struct kp_outq *q;
+	char *got, *want;
+	size_t len;
+
+	(void)state;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	q = kp_outq_new(path, 64);
+	assert_non_null(q);
+	assert_int_equal(push_str(q, "%s\n", "0123456789"), 0); /* 11 bytes */
+	assert_true(file_becomes(path, "0123456789\n", 3000));
+	lim = old;
+	lim.rlim_cur = 16; /* the next 11-byte record fits only in part */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(push_str(q, "%s\n", "abcdefghij"), 0);
+	status_becomes(q, st, st.error == -EFBIG);
+	assert_int_equal(push_str(q, "%s\n", "klmnopqrst"), 0);
+	status_becomes(q, st, st.lost == 2);
+	got = slurp(path, &len);
+	assert_string_equal(got, "0123456789\n"); /* no torn line */
+	free(got);
+	kp_outq_hold(q, strdup("stopped\n"), strlen("stopped\n"));
+	/* space returns: writing resumes by itself with the next record */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_int_equal(push_str(q, "%s\n", "uvwxyz0123"), 0);
+	want = "0123456789\nstopped\nuvwxyz0123\n";
+	assert_true(file_becomes(path, want, 3000));
+	status_becomes(q, st, st.error == 0);
+	assert_int_equal(kp_outq_dropped(q), 2);
+	assert_int_equal(kp_outq_close(q, 1000), 0);
+}
+
+static void outq_close__while_writing_is_stopped__returns_why(void **state)
+{
+	struct kp_outq_status st;
+	struct kp_outq *q = kp_outq_new(path, 8);
+
+	(void)state;
+	assert_non_null(q);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0700), 0);
+	kp_outq_reopen(q);
+	status_becomes(q, st, st.error == -EISDIR);
+	assert_int_equal(push_str(q, "stop record\n"), 0);
+	/* the last records were lost: close says so */
 	assert_int_equal(kp_outq_close(q, 1000), -EISDIR);
 }
 
@@ -753,7 +843,9 @@ int main(void)
 		T(outq_close__null__is_a_no_op),
 		T(outq_reopen__after_rename__new_records_go_to_a_new_file),
 		T(outq_reopen__twice__each_rotation_gets_its_records),
-		T(outq_reopen__path_now_a_directory__error_is_reported),
+		T(outq_reopen__path_now_a_directory__stops_counts_and_resumes),
+		T(outq_write__file_full__drops_whole_records_then_resumes),
+		T(outq_close__while_writing_is_stopped__returns_why),
 		T(outq_error__reader_closed__is_epipe_and_push_returns_it),
 		T(outq_close__after_epipe__returns_at_once),
 	};

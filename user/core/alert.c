@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,9 +45,25 @@ static size_t inst_hash(size_t rule, uint32_t pid, int vcpu, uint32_t tid)
 	return (size_t)(h ^ (h >> 29));
 }
 
+/* Index every instance again in the table as it is (sized > 2 * n). */
+static void fill_index(struct kp_alerts *a)
+{
+	size_t i, slot;
+
+	memset(a->idx, 0, a->nidx * sizeof(*a->idx));
+	for (i = 0; i < a->n; i++) {
+		slot = inst_hash(a->inst[i].rule, a->inst[i].pid,
+				 a->inst[i].vcpu, a->inst[i].tid) &
+		       (a->nidx - 1);
+		while (a->idx[slot])
+			slot = (slot + 1) & (a->nidx - 1);
+		a->idx[slot] = i + 1;
+	}
+}
+
 static int reindex(struct kp_alerts *a)
 {
-	size_t want = 64, i, slot;
+	size_t want = 64;
 
 	while (want <= 2 * a->n)
 		want *= 2;
@@ -58,17 +75,8 @@ static int reindex(struct kp_alerts *a)
 		free(a->idx);
 		a->idx = idx;
 		a->nidx = want;
-	} else {
-		memset(a->idx, 0, a->nidx * sizeof(*a->idx));
 	}
-	for (i = 0; i < a->n; i++) {
-		slot = inst_hash(a->inst[i].rule, a->inst[i].pid,
-				 a->inst[i].vcpu, a->inst[i].tid) &
-		       (a->nidx - 1);
-		while (a->idx[slot])
-			slot = (slot + 1) & (a->nidx - 1);
-		a->idx[slot] = i + 1;
-	}
+	fill_index(a);
 	return 0;
 }
 
@@ -454,6 +462,85 @@ static int age_unseen(struct kp_alerts *a, double now, kp_alert_cb cb,
 		removed++;
 	}
 	return removed ? reindex(a) : 0;
+}
+
+bool kp_alert_rule_same(const struct kp_alert_rule *a,
+			const struct kp_alert_rule *b)
+{
+	size_t i;
+
+	if (strcmp(a->name, b->name) || a->metric != b->metric ||
+	    a->stat != b->stat || strcmp(a->label, b->label) ||
+	    a->scope != b->scope || a->above != b->above ||
+	    a->threshold != b->threshold || a->clear != b->clear ||
+	    a->for_s != b->for_s || a->severity != b->severity ||
+	    a->ndomains != b->ndomains)
+		return false;
+	if (a->stat == KP_STAT_RATIO && a->of != b->of)
+		return false;
+	for (i = 0; i < a->ndomains; i++)
+		if (strcmp(a->domains[i], b->domains[i]))
+			return false;
+	return true;
+}
+
+/* The index of the rule in rules that old is unchanged as, or SIZE_MAX. */
+static size_t same_rule(const struct kp_alert_rule *old,
+			const struct kp_alert_rule *rules, size_t n)
+{
+	size_t j;
+
+	for (j = 0; j < n; j++)
+		if (!strcmp(rules[j].name, old->name))
+			return kp_alert_rule_same(old, &rules[j]) ? j :
+								    SIZE_MAX;
+	return SIZE_MAX;
+}
+
+int kp_alerts_replace(struct kp_alerts *a, const struct kp_alert_rule *rules,
+		      size_t nrules, kp_alert_cb cb, void *arg)
+{
+	struct kp_alert_rule *nr = NULL;
+	size_t *map, i = 0;
+	int ret = 0, err;
+
+	map = calloc(a->nrules ? a->nrules : 1, sizeof(*map));
+	if (nrules)
+		nr = malloc(nrules * sizeof(*nr));
+	if (!map || (nrules && !nr)) {
+		free(map);
+		free(nr);
+		return -ENOMEM;
+	}
+	if (nrules)
+		memcpy(nr, rules, nrules * sizeof(*nr));
+	for (i = 0; i < a->nrules; i++)
+		map[i] = same_rule(&a->rules[i], nr, nrules);
+	/* the old rules are still in place for the events' rule pointers */
+	for (i = 0; i < a->n;) {
+		struct instance *in = &a->inst[i];
+
+		if (map[in->rule] != SIZE_MAX) {
+			in->rule = map[in->rule];
+			i++;
+			continue;
+		}
+		if (in->state == KP_ALERT_FIRING) {
+			err = emit(a, in, false, false, 0, cb, arg);
+			if (err && !ret)
+				ret = err;
+		}
+		inst_free(in);
+		a->inst[i] = a->inst[--a->n];
+	}
+	free(map);
+	free(a->rules);
+	a->rules = nr;
+	a->nrules = nrules;
+	/* rule indexes changed; the table (if any) is big enough: n shrank */
+	if (a->nidx)
+		fill_index(a);
+	return ret;
 }
 
 int kp_alerts_eval(struct kp_alerts *a, const struct kp_interval *iv,

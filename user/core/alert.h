@@ -81,6 +81,19 @@ void kp_alerts_free(struct kp_alerts *a);
  */
 int kp_alerts_eval(struct kp_alerts *a, const struct kp_interval *iv,
 		   double now, kp_alert_cb cb, void *arg);
+/*
+ * A new rule set (a reload): instances of a rule whose definition did not
+ * change (same name, kp_alert_rule_same) keep their state, so a firing
+ * alert does not fire again; those of a rule changed or removed are
+ * forgotten, each one that was firing with a resolved event (no value)
+ * first. Returns 0 (the rules are replaced even when cb fails: its first
+ * non-zero result is returned), or -ENOMEM with nothing changed.
+ */
+int kp_alerts_replace(struct kp_alerts *a, const struct kp_alert_rule *rules,
+		      size_t nrules, kp_alert_cb cb, void *arg);
+/* Whether a and b define the same alert (where they were written aside). */
+bool kp_alert_rule_same(const struct kp_alert_rule *a,
+			const struct kp_alert_rule *b);
 /* Number of instances (rule x entity) being tracked. */
 size_t kp_alerts_tracked(const struct kp_alerts *a);
 

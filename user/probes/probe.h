@@ -16,6 +16,8 @@
 struct kp_resolver;
 
 #define KP_PROBE_MAX_PROGS 16
+/* room for the probe table (probes.c asserts it fits; --probes is a mask) */
+#define KP_PROBE_MAX 8
 #define KP_REASON_MAX 160
 
 /* One program of a probe: how it attached, or why it did not. */

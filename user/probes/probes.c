@@ -35,3 +35,7 @@ const struct kp_probe kp_probe_table[] = {
 
 const size_t kp_probe_count = sizeof(kp_probe_table) /
 			      sizeof(kp_probe_table[0]);
+_Static_assert(sizeof(kp_probe_table) / sizeof(kp_probe_table[0]) <=
+		       KP_PROBE_MAX,
+	       "the probe table outgrew KP_PROBE_MAX (probe.h)");
+_Static_assert(KP_PROBE_MAX <= 32, "--probes is a 32-bit mask");

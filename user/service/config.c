@@ -64,6 +64,7 @@ const char kp_default_rules[] =
 
 struct ctx {
 	const char *name;       /* file name for messages */
+	const char *merge_into; /* the file the defaults are merged into */
 	int line;
 	struct kp_opts *o;
 	struct kp_config *cfg;
@@ -73,6 +74,7 @@ struct ctx {
 	size_t errlen;
 	int failed;             /* line of the first error, 0 if none */
 	struct kp_alert_rule *rule; /* the rule section being read */
+	struct kp_alert_rule scratch; /* a skipped default, when full */
 	bool has_threshold, has_clear, has_metric, has_stat;
 	bool in_defaults;       /* reading kp_default_rules */
 	bool skip_rule;         /* a default overridden by the file */
@@ -279,15 +281,24 @@ static int open_rule(struct ctx *c, const char *section)
 	if (!len || len >= KP_RULE_NAME_MAX)
 		return fail(c, "[%s]: a rule needs a name of 1 to %d characters",
 			    section, KP_RULE_NAME_MAX - 1);
-	if (c->cfg->nrules == KP_MAX_RULES)
-		return fail(c, "too many rules (at most %d)", KP_MAX_RULES);
-	r = &c->cfg->rules[c->cfg->nrules];
+	/* a full set still reads a default the file overrides (skipped):
+	 * the limit counts the merged set */
+	r = c->cfg->nrules < KP_MAX_RULES ? &c->cfg->rules[c->cfg->nrules] :
+					    &c->scratch;
 	memset(r, 0, sizeof(*r));
 	memcpy(r->name, name, len);
 	if (find_rule(c->cfg, r->name) >= 0) {
 		if (!c->in_defaults)
 			return fail(c, "rule '%s' defined twice", r->name);
 		c->skip_rule = true; /* the file's rule wins */
+	} else if (c->cfg->nrules == KP_MAX_RULES && c->in_defaults) {
+		c->failed = 1;
+		snprintf(c->err, c->errlen,
+			 "%s: too many rules with the built-in ones (at most %d; [alerts] defaults = no turns them off)",
+			 c->merge_into, KP_MAX_RULES);
+		return 0;
+	} else if (c->cfg->nrules == KP_MAX_RULES) {
+		return fail(c, "too many rules (at most %d)", KP_MAX_RULES);
 	}
 	r->line = c->line;
 	r->scope = KP_SCOPE_VM;
@@ -547,12 +558,12 @@ static int finish(struct ctx *c, int ret)
 	return 0;
 }
 
-static int load_defaults(struct kp_opts *o, struct kp_config *cfg,
-			 const char *const *names, size_t n, char *err,
-			 size_t errlen)
+static int load_defaults(const char *file, struct kp_opts *o,
+			 struct kp_config *cfg, const char *const *names,
+			 size_t n, char *err, size_t errlen)
 {
 	struct ctx c = {
-		.name = "(built-in rules)", .o = o, .cfg = cfg,
+		.name = "(built-in rules)", .merge_into = file, .o = o, .cfg = cfg,
 		.probe_names = names, .nprobes = n, .err = err,
 		.errlen = errlen, .in_defaults = true, .text = kp_default_rules,
 	};
@@ -575,7 +586,8 @@ int kp_config_load_string(const char *text, const char *name,
 	cfg->defaults = true;
 	ret = finish(&c, ini_parse_stream(read_string_line, &c, handler, &c));
 	if (!ret && cfg->defaults)
-		ret = load_defaults(o, cfg, probe_names, nprobes, err, errlen);
+		ret = load_defaults(name, o, cfg, probe_names, nprobes, err,
+				    errlen);
 	return ret;
 }
 
@@ -601,7 +613,8 @@ int kp_config_load(const char *path, struct kp_opts *o, struct kp_config *cfg,
 	ret = finish(&c, ini_parse_stream(read_file_line, &c, handler, &c));
 	fclose(c.file);
 	if (!ret && cfg->defaults)
-		ret = load_defaults(o, cfg, probe_names, nprobes, err, errlen);
+		ret = load_defaults(path, o, cfg, probe_names, nprobes, err,
+				    errlen);
 	return ret;
 }
 

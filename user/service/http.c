@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +14,76 @@
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
+/* A published exposition, shared by the scrapes sending it. */
+struct page {
+	atomic_int refs;
+	size_t len;
+	char *text;
+};
+
 struct kp_http {
 	struct MHD_Daemon *d;
 	kp_http_render_fn render;
 	void *arg;
+	pthread_mutex_t lock;  /* page: a pointer swap, nothing more */
+	struct page *page;
 };
+
+static void page_put(void *cls)
+{
+	struct page *p = cls;
+
+	if (p && atomic_fetch_sub(&p->refs, 1) == 1) {
+		free(p->text);
+		free(p);
+	}
+}
+
+int kp_http_publish(struct kp_http *h, char *buf, size_t len)
+{
+	struct page *p = malloc(sizeof(*p)), *old;
+
+	if (!p) {
+		free(buf);
+		return -ENOMEM;
+	}
+	atomic_init(&p->refs, 1);
+	p->len = len;
+	p->text = buf;
+	pthread_mutex_lock(&h->lock);
+	old = h->page;
+	h->page = p;
+	pthread_mutex_unlock(&h->lock);
+	page_put(old);
+	return 0;
+}
+
+/* The published page, with a reference for the response; NULL if none. */
+static struct page *page_get(struct kp_http *h)
+{
+	struct page *p;
+
+	pthread_mutex_lock(&h->lock);
+	p = h->page;
+	if (p)
+		atomic_fetch_add(&p->refs, 1);
+	pthread_mutex_unlock(&h->lock);
+	return p;
+}
+
+static struct MHD_Response *published(struct kp_http *h)
+{
+	struct MHD_Response *r;
+	struct page *p = page_get(h);
+
+	if (!p)
+		return NULL;
+	r = MHD_create_response_from_buffer_with_free_callback_cls(
+		p->len, p->text, page_put, p);
+	if (!r)
+		page_put(p);
+	return r;
+}
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status,
 			     const char *text)
@@ -58,13 +125,21 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 		return reply(c, MHD_HTTP_OK, "kvmprobe: metrics at /metrics\n");
 	if (strcmp(url, "/metrics"))
 		return reply(c, MHD_HTTP_NOT_FOUND, "not found\n");
-	if (h->render(h->arg, &buf, &len))
+	if (!h->render) {
+		r = published(h);
+		if (!r)
+			return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				     "no interval yet\n");
+	} else if (h->render(h->arg, &buf, &len)) {
 		return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			     "failed to render metrics\n");
-	r = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(buf);
-		return MHD_NO;
+	} else {
+		r = MHD_create_response_from_buffer(len, buf,
+						    MHD_RESPMEM_MUST_FREE);
+		if (!r) {
+			free(buf);
+			return MHD_NO;
+		}
 	}
 	MHD_add_response_header(r, "Content-Type", CONTENT_TYPE);
 	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
@@ -128,6 +203,7 @@ struct kp_http *kp_http_start_fd(int fd, kp_http_render_fn render, void *arg,
 	}
 	h->render = render;
 	h->arg = arg;
+	pthread_mutex_init(&h->lock, NULL);
 	errno = 0;
 	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
 				handle, h, MHD_OPTION_LISTEN_SOCKET, fd,
@@ -137,6 +213,7 @@ struct kp_http *kp_http_start_fd(int fd, kp_http_render_fn render, void *arg,
 	if (!h->d) {
 		snprintf(err, errlen, "failed to start the HTTP server: %s",
 			 errno ? strerror(errno) : "unknown error");
+		pthread_mutex_destroy(&h->lock);
 		free(h);
 		return NULL;
 	}
@@ -162,5 +239,7 @@ void kp_http_stop(struct kp_http *h)
 	if (!h)
 		return;
 	MHD_stop_daemon(h->d);
+	page_put(h->page);
+	pthread_mutex_destroy(&h->lock);
 	free(h);
 }

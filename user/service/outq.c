@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 #include "user/service/outq.h"
@@ -22,9 +24,16 @@ struct kp_outq {
 	struct item *ring;
 	size_t cap, head, n;
 	char *path;            /* NULL: stdout */
-	int fd;
+	int fd;                /* -1 after a failed reopen (writer's own) */
+	bool append;           /* fd has O_APPEND */
+	bool torn;             /* a partial record could not be taken back */
 	bool reopen, stop, busy, exited, started;
-	atomic_int error;
+	struct item held;      /* written first once writing works */
+	int fail;              /* why writing stopped, 0: writing (locked) */
+	struct timespec fail_since;
+	uint64_t lost;         /* dropped since it stopped (locked) */
+	size_t max_len;        /* the largest record so far (writer's) */
+	atomic_int error;      /* sticky: -EPIPE */
 	atomic_uint_least64_t dropped;
 };
 
@@ -33,7 +42,7 @@ static int open_out(const char *path)
 	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 }
 
-static int write_all(int fd, const char *buf, size_t len)
+static int write_all(int fd, const char *buf, size_t len, size_t *done)
 {
 	ssize_t n;
 
@@ -46,15 +55,137 @@ static int write_all(int fd, const char *buf, size_t len)
 		}
 		buf += n;
 		len -= n;
+		*done += n;
 	}
 	return 0;
+}
+
+static void set_fd(struct kp_outq *q, int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	q->fd = fd;
+	q->append = fl >= 0 && (fl & O_APPEND);
+	q->torn = false;
+}
+
+/*
+ * Write one record whole or not at all. A regular file is truncated back
+ * to where the record began when only part of it went out (ENOSPC after a
+ * short write); elsewhere (a pipe, a tty) the next record starts with a
+ * newline, so it never continues the torn line.
+ */
+static int write_whole(struct kp_outq *q, const char *buf, size_t len)
+{
+	struct stat st;
+	off_t off = -1;
+	size_t done = 0;
+	int err;
+
+	if (!fstat(q->fd, &st) && S_ISREG(st.st_mode))
+		off = q->append ? st.st_size : lseek(q->fd, 0, SEEK_CUR);
+	if (q->torn) {
+		err = write_all(q->fd, "\n", 1, &done);
+		if (err)
+			return err;
+		q->torn = false;
+		if (off >= 0)
+			off++;
+	}
+	done = 0;
+	err = write_all(q->fd, buf, len, &done);
+	if (!err || !done)
+		return err;
+	if (off < 0 || ftruncate(q->fd, off) ||
+	    (!q->append && lseek(q->fd, off, SEEK_SET) < 0))
+		q->torn = true;
+	return err;
+}
+
+/*
+ * After ENOSPC, whether there is room again: twice the largest record and
+ * a page, so that a nearly full disk, where one small record fits between
+ * two that do not, is not reported as resumed and stopped over and over.
+ */
+static bool room(struct kp_outq *q, size_t max_len)
+{
+	struct statvfs sv;
+
+	if (fstatvfs(q->fd, &sv))
+		return true; /* cannot tell: try */
+	return (uint64_t)sv.f_bavail * sv.f_frsize >= 2 * max_len + 4096;
+}
+
+/*
+ * The held record (if any), then it; opening the path again if need be.
+ * fail: why writing stopped, 0 while it works.
+ */
+static int put(struct kp_outq *q, struct item *held, const struct item *it,
+	       int fail)
+{
+	int fd, err;
+
+	if (q->fd < 0) {
+		fd = open_out(q->path);
+		if (fd < 0)
+			return -errno;
+		set_fd(q, fd);
+	}
+	if (it->len + held->len > q->max_len)
+		q->max_len = it->len + held->len;
+	if (fail == -ENOSPC && !room(q, q->max_len))
+		return fail;
+	if (held->buf) {
+		err = write_whole(q, held->buf, held->len);
+		if (err)
+			return err;
+		free(held->buf);
+		held->buf = NULL;
+	}
+	return write_whole(q, it->buf, it->len);
+}
+
+/* Locked: writing stopped with err (kept: the first error of a stop). */
+static void failed(struct kp_outq *q, int err)
+{
+	if (err == -EPIPE) { /* the reader went away: final */
+		atomic_store(&q->error, err);
+		return;
+	}
+	if (!q->fail) {
+		q->fail = err;
+		q->lost = 0;
+		clock_gettime(CLOCK_REALTIME, &q->fail_since);
+	}
+}
+
+/* Locked: a held record that was not written goes back, unless replaced. */
+static void unhold(struct kp_outq *q, struct item *held)
+{
+	if (held->buf && !q->held.buf)
+		q->held = *held;
+	else
+		free(held->buf);
+	held->buf = NULL;
+}
+
+struct in_flight {
+	struct item it, held;
+};
+
+static void free_in_flight(void *arg)
+{
+	struct in_flight *f = arg;
+
+	free(f->it.buf);
+	free(f->held.buf);
 }
 
 static void *writer(void *arg)
 {
 	struct kp_outq *q = arg;
-	struct item it;
-	int err, fd;
+	struct in_flight f;
+	int err, fd, fail;
 
 	pthread_mutex_lock(&q->lock);
 	for (;;) {
@@ -64,13 +195,15 @@ static void *writer(void *arg)
 			q->reopen = false;
 			pthread_mutex_unlock(&q->lock);
 			fd = open_out(q->path);
-			pthread_mutex_lock(&q->lock);
-			if (fd < 0) {
-				atomic_store(&q->error, -errno);
-			} else {
+			err = fd < 0 ? -errno : 0;
+			if (q->fd >= 0) /* a failed reopen: retried per record */
 				close(q->fd);
-				q->fd = fd;
-			}
+			q->fd = -1;
+			if (fd >= 0)
+				set_fd(q, fd);
+			pthread_mutex_lock(&q->lock);
+			if (err)
+				failed(q, err);
 		}
 		q->reopen = false;
 		if (!q->n) {
@@ -79,20 +212,32 @@ static void *writer(void *arg)
 				break;
 			continue;
 		}
-		it = q->ring[q->head];
+		f.it = q->ring[q->head];
+		f.held = q->held;
+		q->held.buf = NULL;
 		q->head = (q->head + 1) % q->cap;
 		q->n--;
 		q->busy = true;
+		fail = q->fail;
 		pthread_mutex_unlock(&q->lock);
-		/* close cancels a writer stuck in write(): free the record */
-		pthread_cleanup_push(free, it.buf);
-		err = atomic_load(&q->error) ? 0 : write_all(q->fd, it.buf,
-							     it.len);
-		pthread_cleanup_pop(1);
+		/* close cancels a writer stuck in write(): free the records */
+		pthread_cleanup_push(free_in_flight, &f);
+		err = atomic_load(&q->error) ? 0 : put(q, &f.held, &f.it, fail);
+		free(f.it.buf);
+		f.it.buf = NULL;
+		pthread_cleanup_pop(0);
 		pthread_mutex_lock(&q->lock);
 		q->busy = false;
-		if (err && !atomic_load(&q->error))
-			atomic_store(&q->error, err);
+		unhold(q, &f.held);
+		if (err) {
+			failed(q, err);
+			if (err != -EPIPE) { /* after EPIPE nothing is wanted */
+				atomic_fetch_add(&q->dropped, 1);
+				q->lost++;
+			}
+		} else if (!atomic_load(&q->error)) {
+			q->fail = 0; /* written: writing works (again) */
+		}
 		/* kp_outq_close waits for an empty queue or an error */
 		if (!q->n || atomic_load(&q->error))
 			pthread_cond_broadcast(&q->drained);
@@ -120,6 +265,7 @@ struct kp_outq *kp_outq_new(const char *path, size_t max_records)
 	q->fd = path ? open_out(path) : dup(STDOUT_FILENO);
 	if (q->fd < 0)
 		goto err_free;
+	set_fd(q, q->fd);
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->more, NULL);
 	pthread_cond_init(&q->drained, NULL);
@@ -179,6 +325,24 @@ int kp_outq_push(struct kp_outq *q, char *buf, size_t len)
 	return 0;
 }
 
+void kp_outq_hold(struct kp_outq *q, char *buf, size_t len)
+{
+	pthread_mutex_lock(&q->lock);
+	free(q->held.buf);
+	q->held = (struct item){ buf, len };
+	pthread_mutex_unlock(&q->lock);
+}
+
+void kp_outq_status(struct kp_outq *q, struct kp_outq_status *st)
+{
+	pthread_mutex_lock(&q->lock);
+	st->error = q->fail;
+	st->since = q->fail_since;
+	st->lost = q->lost;
+	pthread_mutex_unlock(&q->lock);
+	st->dropped = atomic_load(&q->dropped);
+}
+
 void kp_outq_reopen(struct kp_outq *q)
 {
 	pthread_mutex_lock(&q->lock);
@@ -209,6 +373,7 @@ int kp_outq_close(struct kp_outq *q, int timeout_ms)
 		return 0;
 	if (!q->started) {
 		close(q->fd);
+		free(q->held.buf);
 		free(q->path);
 		free(q->ring);
 		free(q);
@@ -242,7 +407,11 @@ int kp_outq_close(struct kp_outq *q, int timeout_ms)
 		q->n--;
 	}
 	err = atomic_load(&q->error);
-	close(q->fd);
+	if (!err && !stuck)
+		err = q->fail; /* the last records could not be written */
+	if (q->fd >= 0)
+		close(q->fd);
+	free(q->held.buf);
 	free(q->path);
 	free(q->ring);
 	free(q);

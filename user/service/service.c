@@ -17,7 +17,6 @@ int kp_service_load(struct kp_service *svc, int argc, char **argv,
 
 	memset(svc, 0, sizeof(*svc));
 	svc->listen_fd = -1;
-	pthread_mutex_init(&svc->prom_lock, NULL);
 	ret = kp_cli_parse(argc, argv, &cli, names, n, err, errlen);
 	if (ret)
 		return ret;
@@ -54,21 +53,23 @@ static bool pid_alive(uint32_t pid, void *arg)
 	return !kill(pid, 0) || errno == EPERM;
 }
 
-static int render(void *arg, char **buf, size_t *len)
+/*
+ * Render the store and publish the text: scrapes serve the published one,
+ * so they never touch the store, and the sampling loop never waits for a
+ * scrape longer than a pointer swap.
+ */
+static int publish(struct kp_service *svc)
 {
-	struct kp_service *svc = arg;
+	size_t len;
+	char *buf;
 	int err;
 
-	pthread_mutex_lock(&svc->prom_lock);
-	err = kp_prom_render(svc->prom, buf, len);
-	pthread_mutex_unlock(&svc->prom_lock);
-	return err;
+	err = kp_prom_render(svc->prom, &buf, &len);
+	return err ? err : kp_http_publish(svc->http, buf, len);
 }
 
-int kp_service_start(struct kp_service *svc, struct kp_sink *sink, char *err,
-		     size_t errlen)
+int kp_service_start(struct kp_service *svc, char *err, size_t errlen)
 {
-	svc->sink = sink;
 	svc->alerts = kp_alerts_new(svc->cfg.rules, svc->cfg.nrules);
 	if (!svc->alerts) {
 		snprintf(err, errlen, "out of memory");
@@ -81,10 +82,15 @@ int kp_service_start(struct kp_service *svc, struct kp_sink *sink, char *err,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	svc->http = kp_http_start_fd(svc->listen_fd, render, svc, err, errlen);
+	svc->http = kp_http_start_fd(svc->listen_fd, NULL, NULL, err, errlen);
 	if (!svc->http)
 		return -EIO;
 	svc->listen_fd = -1; /* the server owns it now */
+	/* before the first interval: the host series, at zero */
+	if (publish(svc)) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -106,38 +112,47 @@ static void to_syslog(const struct kp_alert_event *ev)
 	       ev->has_value ? ev->value : 0.0, r->threshold);
 }
 
+struct relay {
+	struct kp_service *svc;
+	kp_alert_cb cb;
+	void *arg;
+};
+
 static int on_alert(const struct kp_alert_event *ev, void *arg)
 {
-	struct kp_service *svc = arg;
+	struct relay *r = arg;
 
-	if (svc->syslog)
+	if (r->svc->syslog)
 		to_syslog(ev);
-	return svc->sink->alert ? svc->sink->alert(svc->sink, ev, svc->now) :
-				  0;
+	return r->cb ? r->cb(ev, r->arg) : 0;
 }
 
-int kp_service_interval(struct kp_service *svc, const struct kp_interval *iv,
-			uint64_t records_dropped)
+int kp_service_alerts(struct kp_service *svc, const struct kp_interval *iv,
+		      kp_alert_cb cb, void *arg)
 {
-	double now = iv->ts.tv_sec + iv->ts.tv_nsec / 1e9;
+	struct relay r = { svc, cb, arg };
+
+	return kp_alerts_eval(svc->alerts, iv, iv->ts.tv_sec +
+			      iv->ts.tv_nsec / 1e9, on_alert, &r);
+}
+
+int kp_service_metrics(struct kp_service *svc, const struct kp_interval *iv)
+{
 	int err;
 
-	svc->now = &iv->ts;
-	err = kp_alerts_eval(svc->alerts, iv, now, on_alert, svc);
-	if (err || !svc->prom)
-		return err;
-	pthread_mutex_lock(&svc->prom_lock);
+	if (!svc->prom)
+		return 0;
 	err = kp_prom_update(svc->prom, iv);
-	kp_prom_set_dropped(svc->prom, records_dropped);
-	pthread_mutex_unlock(&svc->prom_lock);
-	return err;
+	kp_prom_set_dropped(svc->prom, iv->records_dropped);
+	return err ? err : publish(svc);
 }
 
 int kp_service_reload(struct kp_service *svc, const char *const *names,
-		      size_t n, char *msg, size_t len)
+		      size_t n, char *msg, size_t len, kp_alert_cb cb,
+		      void *arg)
 {
+	struct relay r = { svc, cb, arg };
 	struct kp_config cfg;
-	struct kp_alerts *alerts;
 	struct kp_opts scratch;
 	int err;
 
@@ -153,14 +168,14 @@ int kp_service_reload(struct kp_service *svc, const char *const *names,
 		kp_config_free(&cfg);
 		return err; /* msg: file:line: what; the old rules stay */
 	}
-	alerts = kp_alerts_new(cfg.rules, cfg.nrules);
-	if (!alerts) {
+	/* unchanged rules keep their state; changed ones resolve (cb) */
+	err = kp_alerts_replace(svc->alerts, cfg.rules, cfg.nrules, on_alert,
+				&r);
+	if (err == -ENOMEM) {
 		kp_config_free(&cfg);
 		snprintf(msg, len, "out of memory");
-		return -ENOMEM;
+		return err;
 	}
-	kp_alerts_free(svc->alerts);
-	svc->alerts = alerts;
 	/*
 	 * The running options point into the first load's strings (output
 	 * path, libvirt URI, ...): those stay until exit. The new file's
@@ -186,5 +201,4 @@ void kp_service_stop(struct kp_service *svc)
 	kp_config_free(&svc->cfg);
 	if (svc->syslog)
 		closelog();
-	pthread_mutex_destroy(&svc->prom_lock);
 }

@@ -2,13 +2,12 @@
 /*
  * The continuous-service parts around the sampling loop: alert rules
  * (from --config, or the built-in defaults), the Prometheus store and its
- * HTTP endpoint, and config reload. main.c calls these hooks; each one is
- * off the hot path or bounded.
+ * HTTP endpoint, and config reload. The loop (loop.c) runs alerts and
+ * metrics as stages after the sink's records; each one is bounded.
  */
 #ifndef KP_SERVICE_H
 #define KP_SERVICE_H
 
-#include <pthread.h>
 #include "user/core/alert.h"
 #include "user/service/config.h"
 #include "user/service/http.h"
@@ -20,12 +19,9 @@ struct kp_service {
 	struct kp_config cfg;
 	struct kp_alerts *alerts;
 	bool syslog;
-	struct kp_prom *prom;        /* NULL without --listen */
-	pthread_mutex_t prom_lock;
+	struct kp_prom *prom;        /* NULL without --listen; the loop's */
 	int listen_fd;
 	struct kp_http *http;
-	struct kp_sink *sink;
-	const struct timespec *now;  /* the interval being evaluated */
 };
 
 /*
@@ -39,17 +35,23 @@ int kp_service_load(struct kp_service *svc, int argc, char **argv,
 int kp_service_bind(struct kp_service *svc, const struct kp_opts *o,
 		    char *err, size_t errlen);
 /* Start the HTTP thread and the alert state (after the drop). */
-int kp_service_start(struct kp_service *svc, struct kp_sink *sink,
-		     char *err, size_t errlen);
-/* A finished interval: evaluate alerts into the sink, update /metrics. */
-int kp_service_interval(struct kp_service *svc, const struct kp_interval *iv,
-			uint64_t records_dropped);
+int kp_service_start(struct kp_service *svc, char *err, size_t errlen);
+/*
+ * A finished interval, the alerts stage: evaluate the rules; each firing or
+ * resolved event goes to syslog (--syslog) and to cb (the records).
+ */
+int kp_service_alerts(struct kp_service *svc, const struct kp_interval *iv,
+		      kp_alert_cb cb, void *arg);
+/* The metrics stage: add the interval to the store, publish /metrics. */
+int kp_service_metrics(struct kp_service *svc, const struct kp_interval *iv);
 /*
  * SIGHUP: reload the rules from the config file. On error the old rules
- * stay; msg says what happened either way. Returns 0 or -EINVAL.
+ * stay; msg says what happened either way. Events the change causes go
+ * to cb like the alerts stage's. Returns 0 or -EINVAL.
  */
 int kp_service_reload(struct kp_service *svc, const char *const *names,
-		      size_t n, char *msg, size_t len);
+		      size_t n, char *msg, size_t len, kp_alert_cb cb,
+		      void *arg);
 void kp_service_stop(struct kp_service *svc);
 
 #endif /* KP_SERVICE_H */

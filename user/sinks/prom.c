@@ -47,6 +47,7 @@ struct kp_prom {
 	const char *lost_probe[KP_MAX_LOST];
 	size_t nlost;
 	uint64_t dropped, intervals;
+	bool unsorted;         /* series were added since the last render */
 };
 
 struct kp_prom *kp_prom_new(kp_prom_alive_fn alive, void *arg)
@@ -177,6 +178,7 @@ static struct series *series_get(struct kp_prom *p, enum kp_metric_id m,
 			return NULL;
 	}
 	p->n++;
+	p->unsorted = true;
 	if (p->nidx <= 2 * p->n)
 		return reindex(p) ? NULL : s;
 	slot = key_hash(m, pid, vcpu, tid, dev, label) & (p->nidx - 1);
@@ -507,8 +509,12 @@ int kp_prom_render(struct kp_prom *p, char **out, size_t *len)
 	char lab[4096];
 	size_t i;
 
-	/* sorting moves series: the index is rebuilt after */
-	if (p->n)
+	/*
+	 * Rendered once per interval, for publishing: sorted only when series
+	 * were added (removing keeps the order); sorting moves series, so
+	 * the index is rebuilt after.
+	 */
+	if (p->unsorted && p->n)
 		qsort(p->s, p->n, sizeof(*p->s), cmp_series);
 	for (i = 0; i < p->n; i++) {
 		const struct series *s = &p->s[i];
@@ -525,9 +531,12 @@ int kp_prom_render(struct kp_prom *p, char **out, size_t *len)
 			put(&b, "%s{%s} %.17g\n", d->prom, lab, s->value);
 	}
 	render_host(p, &b);
-	err = reindex(p); /* whatever happened: the sort moved series */
-	if (!b.err)
-		b.err = err;
+	if (p->unsorted) {
+		err = reindex(p); /* whatever happened: the sort moved series */
+		if (!b.err)
+			b.err = err;
+		p->unsorted = err != 0;
+	}
 	if (b.err) {
 		free(b.p);
 		return b.err;
