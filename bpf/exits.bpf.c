@@ -265,36 +265,45 @@ int BPF_PROG(run_btf, int load)
 	return load ? on_run() : 0;
 }
 
-/* Classic flavours: tracefs tracepoints and a kprobe */
+/*
+ * Classic flavours: tracefs tracepoints. Each returns KP_TP_PASS: 0 would
+ * drop the event for every perf user of the tracepoint.
+ */
 
 SEC("tracepoint/kvm/kvm_exit")
 int exit_tp(struct trace_event_raw_kvm_exit *ctx)
 {
-	return on_exit(ctx->exit_reason, ctx->isa, ctx->vcpu_id);
+	on_exit(ctx->exit_reason, ctx->isa, ctx->vcpu_id);
+	return KP_TP_PASS;
 }
 
 SEC("tracepoint/kvm/kvm_entry")
 int entry_tp(void *ctx)
 {
-	return on_entry();
+	on_entry();
+	return KP_TP_PASS;
 }
 
 SEC("tracepoint/kvm/kvm_userspace_exit")
 int uexit_tp(struct trace_event_raw_kvm_userspace_exit *ctx)
 {
-	return on_userspace_exit(ctx->reason, ctx->errno);
+	on_userspace_exit(ctx->reason, ctx->errno);
+	return KP_TP_PASS;
 }
 
 SEC("tracepoint/kvm/kvm_vcpu_wakeup")
 int wakeup_tp(struct trace_event_raw_kvm_vcpu_wakeup *ctx)
 {
-	return on_wakeup(ctx->ns, ctx->waited);
+	on_wakeup(ctx->ns, ctx->waited);
+	return KP_TP_PASS;
 }
 
 SEC("tracepoint/kvm/kvm_fpu")
 int run_tp(struct trace_event_raw_kvm_fpu *ctx)
 {
-	return ctx->load ? on_run() : 0;
+	if (ctx->load)
+		on_run();
+	return KP_TP_PASS;
 }
 
 char LICENSE[] SEC("license") = "GPL";

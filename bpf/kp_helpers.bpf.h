@@ -5,6 +5,14 @@
 
 #include "hist.h"
 
+/*
+ * What a program on a classic (tracefs) tracepoint returns: 1 lets the
+ * event through to perf and ftrace users of the same tracepoint, 0 would
+ * drop it for all of them (perf_trace_run_bpf_submit()). BTF-typed and
+ * raw tracepoints ignore the value.
+ */
+#define KP_TP_PASS 1
+
 /* floor(log2(v)) for v > 0, without a loop (the BPF ISA has no clz). */
 static __always_inline __u32 kp_log2(__u32 v)
 {

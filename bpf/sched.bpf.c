@@ -449,10 +449,13 @@ int BPF_PROG(run_btf, int load)
 	return load ? on_run() : 0;
 }
 
+/* returns KP_TP_PASS: 0 would drop the event for every perf user */
 SEC("tracepoint/kvm/kvm_fpu")
 int run_tp(struct trace_event_raw_kvm_fpu *ctx)
 {
-	return ctx->load ? on_run() : 0;
+	if (ctx->load)
+		on_run();
+	return KP_TP_PASS;
 }
 
 /*
