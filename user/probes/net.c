@@ -429,11 +429,13 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
-static int thread_start(struct net_state *ns)
+int kp_net_run(void *state)
 {
+	struct net_state *ns = state;
 	int err;
 
-	ns->duty = 1.0;
+	if (ns->thread_started)
+		return 0;
 	err = pthread_create(&ns->thread, NULL, thread_main, ns);
 	if (err)
 		return -err;
@@ -553,12 +555,9 @@ int kp_net_start(const struct kp_probe_env *env, void **state,
 	}
 	for (i = 0; i < NEVENTS; i++)
 		ns->how[i] = st->progs[i].how;
-	err = thread_start(ns);
-	if (err) {
-		snprintf(st->reason, sizeof(st->reason),
-			 "failed to start a thread: %s", strerror(-err));
-		goto err_free;
-	}
+	/* the control thread starts in kp_net_run(), after the privilege
+	 * drop; until then every packet is traced (duty 1) */
+	ns->duty = 1.0;
 	st->attached = true;
 	*state = ns;
 	return 0;
