@@ -14,21 +14,8 @@
 #include <bpf/bpf_core_read.h>
 #include "exits.h"
 #include "kp_helpers.bpf.h"
+#include "kp_common.bpf.h"
 #include "core_fixes.bpf.h"
-
-#define EINTR 4
-
-const volatile bool filter_pid = false;
-
-/* Events lost because the exits map was full, read by the loader. */
-__u64 lost_events = 0;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, __u8);
-} pid_filter SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -56,7 +43,7 @@ static __always_inline struct exits_vcpu_state *current_state(__u64 pid_tgid,
 {
 	__u32 pid = pid_tgid >> 32;
 
-	if (filter_pid && !bpf_map_lookup_elem(&pid_filter, &pid))
+	if (!kp_pid_wanted(pid))
 		return NULL;
 	return bpf_task_storage_get(&vcpu_state, bpf_get_current_task_btf(),
 				    NULL, flags);
@@ -95,7 +82,7 @@ stat_get(__u64 pid_tgid, const struct exits_vcpu_state *st, __u8 kind,
 
 	val = kp_lookup_or_init(&exits, &key, &zero_val);
 	if (!val)
-		__sync_fetch_and_add(&lost_events, 1);
+		kp_lost();
 	return val;
 }
 

@@ -28,15 +28,12 @@
 #include <bpf/bpf_core_read.h>
 #include "sched.h"
 #include "kp_helpers.bpf.h"
+#include "kp_common.bpf.h"
 #include "core_fixes.bpf.h"
 
 #define TASK_RUNNING 0
 #define WAITERS 8
 
-const volatile bool filter_pid = false;
-
-/* Samples lost to a full map, read by the loader. */
-__u64 lost_events = 0;
 /* Waits not attributed to preemptors: all waiter slots of the CPU taken. */
 __u64 unattributed = 0;
 
@@ -67,13 +64,6 @@ struct vcpu_mark {
 	__u16 vcpu;
 	__u16 pad;
 };
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, __u8);
-} pid_filter SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -113,11 +103,6 @@ static __always_inline void store_order(void)
 	asm volatile("" ::: "memory");
 }
 
-static __always_inline void lost(void)
-{
-	__sync_fetch_and_add(&lost_events, 1);
-}
-
 /* The stats of vCPU tid, created when missing. */
 static __always_inline struct sched_stats *stats_get(__u32 tid, __u32 pid,
 						     __u16 vcpu)
@@ -126,7 +111,7 @@ static __always_inline struct sched_stats *stats_get(__u32 tid, __u32 pid,
 
 	st = kp_lookup_or_init(&stats, &tid, &zero_stats);
 	if (!st) {
-		lost();
+		kp_lost();
 		return NULL;
 	}
 	if (!st->pid) {
@@ -209,7 +194,7 @@ static __always_inline void charge_one(__u32 vcpu_tid, struct task_struct *prev,
 		BPF_CORE_READ_STR_INTO(&init.comm, prev, comm);
 		val = kp_lookup_or_init(&preempt, &key, &init);
 		if (!val) {
-			lost();
+			kp_lost();
 			return;
 		}
 	}
@@ -393,7 +378,7 @@ static __always_inline int on_run(void)
 
 	if (bpf_task_storage_get(&vcpus, task, NULL, 0))
 		return 0;
-	if (filter_pid && !bpf_map_lookup_elem(&pid_filter, &pid))
+	if (!kp_pid_wanted(pid))
 		return 0;
 	mark = bpf_task_storage_get(&vcpus, task, NULL,
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);
