@@ -6,7 +6,9 @@
  *
  * Every event comes in two flavours compiled into this object: BTF-typed
  * (tp_btf), which skip the trace-buffer fill, and classic tracefs
- * tracepoints. The loader autoloads one of each pair.
+ * tracepoints. The loader autoloads one of each pair. KVM_RUN entry, where
+ * the VMM's handling of a userspace exit ends, is the shared marker's
+ * (exits_run() in kvmrun.bpf.c, whose object owns vcpu_state).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -176,31 +178,6 @@ static __always_inline int on_userspace_exit(__u32 reason, int err)
 	return 0;
 }
 
-/*
- * KVM_RUN entered: the VMM finished handling the previous userspace exit.
- * kvm_arch_vcpu_ioctl_run() loads the guest FPU on every KVM_RUN, before
- * anything can return, and kvm_load_guest_fpu() fires kvm_fpu(1): a
- * tracepoint at KVM_RUN entry on every kernel, no fentry/kprobe needed.
- *
- * The sample is kept in task storage and added by the thread's next exit
- * to userspace, together with that exit's count: one map lookup per exit
- * instead of two, on the path the exit-loop budget measures.
- */
-static __always_inline int on_run(void)
-{
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct exits_vcpu_state *st;
-
-	st = current_state(pid_tgid, 0);
-	if (!st || !st->user_ts)
-		return 0;
-	st->user_ns = bpf_ktime_get_ns() - st->user_ts;
-	st->user_ns_reason = st->user_reason;
-	st->user_ns_valid = 1;
-	st->user_ts = 0;
-	return 0;
-}
-
 static __always_inline int on_wakeup(__u64 ns, bool waited)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -246,12 +223,6 @@ int BPF_PROG(wakeup_btf, __u64 ns, bool waited)
 	return on_wakeup(ns, waited);
 }
 
-SEC("tp_btf/kvm_fpu")
-int BPF_PROG(run_btf, int load)
-{
-	return load ? on_run() : 0;
-}
-
 /*
  * Classic flavours: tracefs tracepoints. Each returns KP_TP_PASS: 0 would
  * drop the event for every perf user of the tracepoint.
@@ -282,14 +253,6 @@ SEC("tracepoint/kvm/kvm_vcpu_wakeup")
 int wakeup_tp(struct trace_event_raw_kvm_vcpu_wakeup *ctx)
 {
 	on_wakeup(ctx->ns, ctx->waited);
-	return KP_TP_PASS;
-}
-
-SEC("tracepoint/kvm/kvm_fpu")
-int run_tp(struct trace_event_raw_kvm_fpu *ctx)
-{
-	if (ctx->load)
-		on_run();
 	return KP_TP_PASS;
 }
 
