@@ -30,7 +30,8 @@ XML_CFLAGS = $(shell pkg-config --cflags libxml-2.0 2>/dev/null)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Ivmlinux/$(ARCH) -Ibpf
 
-BPF_PROBES := exits sched block net
+# every bpf/<name>.bpf.c is an object with its skeleton
+BPF_PROBES := $(patsubst bpf/%.bpf.c,%,$(wildcard bpf/*.bpf.c))
 BPF_OBJS := $(patsubst %,$(OUT)/%.bpf.o,$(BPF_PROBES))
 SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_PROBES))
 IO_TOOLS := $(OUT)/blk-exerciser $(OUT)/tap-exerciser

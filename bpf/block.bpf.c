@@ -35,28 +35,19 @@
 #include <bpf/bpf_core_read.h>
 #include "block.h"
 #include "kp_helpers.bpf.h"
+#include "kp_common.bpf.h"
 #include "core_fixes.bpf.h"
 
 #define PF_KTHREAD 0x00200000
 
-const volatile bool filter_pid = false;
 /* block_io_start creates requests (v6.5+); else block_getrq and bio_owner */
 const volatile bool use_io_start = false;
 /* log2 of the inflight array's entries (set with its size by the loader) */
 const volatile __u32 inflight_bits = 14;
 
-/* Events lost because the stats or inflight_spill map was full. */
-__u64 lost_events = 0;
 /* Entries in inflight_spill: while 0, a request not in its array slot is
  * not tracked, without a hash lookup to say so. */
 __s64 spilled = 0;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, __u8);
-} pid_filter SEC(".maps");
 
 /*
  * bio -> submitter, from block_getrq until the request is first seen. LRU:
@@ -124,21 +115,9 @@ static __always_inline __s64 current_submitter(void)
 		pid = BLOCK_PID_HOST;
 	else
 		pid = bpf_get_current_pid_tgid() >> 32;
-	if (filter_pid && !bpf_map_lookup_elem(&pid_filter, &pid))
+	if (!kp_pid_wanted(pid))
 		return -1;
 	return pid;
-}
-
-static __always_inline __u32 disk_dev(struct request *rq, bool btf)
-{
-	struct gendisk *disk = kp_rq_disk(rq, btf);
-
-	if (!disk)
-		return 0;
-	if (btf)
-		return (__u32)disk->major << 20 | (__u32)disk->first_minor;
-	return (__u32)BPF_CORE_READ(disk, major) << 20 |
-	       (__u32)BPF_CORE_READ(disk, first_minor);
 }
 
 /* The flush machinery's own request: REQ_OP_FLUSH without a bio. */
@@ -212,7 +191,7 @@ static __always_inline struct block_rq *rq_claim(__u64 key, __u64 hkey,
 	if (!r) {
 		if (bpf_map_update_elem(&inflight_spill, &key, &zero_rq,
 					BPF_NOEXIST)) {
-			__sync_fetch_and_add(&lost_events, 1);
+			kp_lost();
 			return NULL;
 		}
 		__sync_fetch_and_add(&spilled, 1);
@@ -265,7 +244,7 @@ static __always_inline void account(__u32 pid, __u32 dev, __u32 op,
 	__u64 first = insert ? insert : issue;
 
 	if (!v) {
-		__sync_fetch_and_add(&lost_events, 1);
+		kp_lost();
 		return;
 	}
 	__sync_fetch_and_add(&v->bytes, bytes);
@@ -374,7 +353,7 @@ static __always_inline int on_issue(struct request *rq, bool btf)
 		r = NULL;
 	if (!r) {
 		if (machinery_flush(rq, btf)) {
-			dev = disk_dev(rq, btf);
+			dev = kp_rq_disk_dev(rq, btf);
 			bpf_map_update_elem(&last_flush, &dev, &now, BPF_ANY);
 			return 0;
 		}
@@ -424,7 +403,7 @@ static __always_inline void account_unissued(struct request *rq, __u32 pid,
 					     __u32 dev, __u32 op, __u64 start,
 					     __u64 now, bool btf)
 {
-	__u32 disk = disk_dev(rq, btf);
+	__u32 disk = kp_rq_disk_dev(rq, btf);
 	__u64 *flushed = bpf_map_lookup_elem(&last_flush, &disk);
 	__u64 issue = now;
 

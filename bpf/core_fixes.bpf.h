@@ -4,13 +4,18 @@
  * Types the build's vmlinux.h may lack (the vendor-specific KVM structs live
  * in the kvm_amd / kvm_intel modules' BTF) are declared here as local
  * flavours; libbpf's CO-RE resolves them against vmlinux or module BTF.
+ * Kernel shims only: no probe's header is included here.
  */
 #ifndef KP_CORE_FIXES_BPF_H
 #define KP_CORE_FIXES_BPF_H
 
 #include <bpf/bpf_core_read.h>
-#include "exits.h" /* EXITS_ISA_* */
-#include "block.h" /* BLOCK_OP_MASK */
+
+/* kvm_exit's "isa" argument: KVM_ISA_SVM in arch/x86/kvm/trace.h (a
+ * #define, so not in vmlinux.h) */
+#define KP_KVM_ISA_SVM 2
+/* req_op's width in request.cmd_flags: REQ_OP_BITS, stable since v4.10 */
+#define KP_REQ_OP_MASK 0xffu
 
 /*
  * AMD: the exit code lives in the current VMCB, svm->vmcb->control.exit_code
@@ -51,7 +56,7 @@ struct vcpu_vmx___kp {
  */
 static __always_inline __s64 kp_exit_reason(void *vcpu, __u32 isa)
 {
-	if (isa == EXITS_ISA_SVM) {
+	if (isa == KP_KVM_ISA_SVM) {
 		if (!bpf_core_type_exists(struct vcpu_svm___kp))
 			return -1;
 		return BPF_CORE_READ((struct vcpu_svm___kp *)vcpu, vmcb,
@@ -146,10 +151,22 @@ static __always_inline struct bio *kp_rq_bio(struct request *rq, bool btf)
  * request.part is not used: v6.1 sets it only when the queue keeps I/O
  * statistics (blk_account_io_start()).
  */
+/* The whole disk of a request, as a dev_t (0: none). */
+static __always_inline __u32 kp_rq_disk_dev(struct request *rq, bool btf)
+{
+	struct gendisk *disk = kp_rq_disk(rq, btf);
+
+	if (!disk)
+		return 0;
+	if (btf)
+		return (__u32)disk->major << 20 | (__u32)disk->first_minor;
+	return (__u32)BPF_CORE_READ(disk, major) << 20 |
+	       (__u32)BPF_CORE_READ(disk, first_minor);
+}
+
 static __always_inline __u32 kp_rq_dev(struct request *rq, bool btf)
 {
 	struct block_device *bdev = NULL;
-	struct gendisk *disk;
 	struct bio *bio;
 
 	bio = kp_rq_bio(rq, btf);
@@ -157,13 +174,7 @@ static __always_inline __u32 kp_rq_dev(struct request *rq, bool btf)
 		bdev = btf ? bio->bi_bdev : BPF_CORE_READ(bio, bi_bdev);
 	if (bdev)
 		return btf ? bdev->bd_dev : BPF_CORE_READ(bdev, bd_dev);
-	disk = kp_rq_disk(rq, btf);
-	if (!disk)
-		return 0;
-	if (btf)
-		return (__u32)disk->major << 20 | (__u32)disk->first_minor;
-	return (__u32)BPF_CORE_READ(disk, major) << 20 |
-	       (__u32)BPF_CORE_READ(disk, first_minor);
+	return kp_rq_disk_dev(rq, btf);
 }
 
 /* Bytes left in the request: request.__data_len (blk_rq_bytes()). */
@@ -183,12 +194,12 @@ static __always_inline __u32 kp_rq_bytes(struct request *rq, bool btf)
  */
 static __always_inline __u32 kp_op(__u32 flags, __u32 bytes)
 {
-	__u32 op = flags & BLOCK_OP_MASK;
+	__u32 op = flags & KP_REQ_OP_MASK;
 	__u32 preflush = 1U << bpf_core_enum_value(enum req_flag_bits,
 						    __REQ_PREFLUSH);
 
-	if (op == BLOCK_OP_WRITE && (flags & preflush) && !bytes)
-		return BLOCK_OP_FLUSH;
+	if (op == REQ_OP_WRITE && (flags & preflush) && !bytes)
+		return REQ_OP_FLUSH;
 	return op;
 }
 

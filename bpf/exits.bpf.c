@@ -6,7 +6,9 @@
  *
  * Every event comes in two flavours compiled into this object: BTF-typed
  * (tp_btf), which skip the trace-buffer fill, and classic tracefs
- * tracepoints. The loader autoloads one of each pair.
+ * tracepoints. The loader autoloads one of each pair. KVM_RUN entry, where
+ * the VMM's handling of a userspace exit ends, is the shared marker's
+ * (exits_run() in kvmrun.bpf.c, whose object owns vcpu_state).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -14,21 +16,8 @@
 #include <bpf/bpf_core_read.h>
 #include "exits.h"
 #include "kp_helpers.bpf.h"
+#include "kp_common.bpf.h"
 #include "core_fixes.bpf.h"
-
-#define EINTR 4
-
-const volatile bool filter_pid = false;
-
-/* Events lost because the exits map was full, read by the loader. */
-__u64 lost_events = 0;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, __u8);
-} pid_filter SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -56,7 +45,7 @@ static __always_inline struct exits_vcpu_state *current_state(__u64 pid_tgid,
 {
 	__u32 pid = pid_tgid >> 32;
 
-	if (filter_pid && !bpf_map_lookup_elem(&pid_filter, &pid))
+	if (!kp_pid_wanted(pid))
 		return NULL;
 	return bpf_task_storage_get(&vcpu_state, bpf_get_current_task_btf(),
 				    NULL, flags);
@@ -95,7 +84,7 @@ stat_get(__u64 pid_tgid, const struct exits_vcpu_state *st, __u8 kind,
 
 	val = kp_lookup_or_init(&exits, &key, &zero_val);
 	if (!val)
-		__sync_fetch_and_add(&lost_events, 1);
+		kp_lost();
 	return val;
 }
 
@@ -189,31 +178,6 @@ static __always_inline int on_userspace_exit(__u32 reason, int err)
 	return 0;
 }
 
-/*
- * KVM_RUN entered: the VMM finished handling the previous userspace exit.
- * kvm_arch_vcpu_ioctl_run() loads the guest FPU on every KVM_RUN, before
- * anything can return, and kvm_load_guest_fpu() fires kvm_fpu(1): a
- * tracepoint at KVM_RUN entry on every kernel, no fentry/kprobe needed.
- *
- * The sample is kept in task storage and added by the thread's next exit
- * to userspace, together with that exit's count: one map lookup per exit
- * instead of two, on the path the exit-loop budget measures.
- */
-static __always_inline int on_run(void)
-{
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct exits_vcpu_state *st;
-
-	st = current_state(pid_tgid, 0);
-	if (!st || !st->user_ts)
-		return 0;
-	st->user_ns = bpf_ktime_get_ns() - st->user_ts;
-	st->user_ns_reason = st->user_reason;
-	st->user_ns_valid = 1;
-	st->user_ts = 0;
-	return 0;
-}
-
 static __always_inline int on_wakeup(__u64 ns, bool waited)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -259,42 +223,37 @@ int BPF_PROG(wakeup_btf, __u64 ns, bool waited)
 	return on_wakeup(ns, waited);
 }
 
-SEC("tp_btf/kvm_fpu")
-int BPF_PROG(run_btf, int load)
-{
-	return load ? on_run() : 0;
-}
-
-/* Classic flavours: tracefs tracepoints and a kprobe */
+/*
+ * Classic flavours: tracefs tracepoints. Each returns KP_TP_PASS: 0 would
+ * drop the event for every perf user of the tracepoint.
+ */
 
 SEC("tracepoint/kvm/kvm_exit")
 int exit_tp(struct trace_event_raw_kvm_exit *ctx)
 {
-	return on_exit(ctx->exit_reason, ctx->isa, ctx->vcpu_id);
+	on_exit(ctx->exit_reason, ctx->isa, ctx->vcpu_id);
+	return KP_TP_PASS;
 }
 
 SEC("tracepoint/kvm/kvm_entry")
 int entry_tp(void *ctx)
 {
-	return on_entry();
+	on_entry();
+	return KP_TP_PASS;
 }
 
 SEC("tracepoint/kvm/kvm_userspace_exit")
 int uexit_tp(struct trace_event_raw_kvm_userspace_exit *ctx)
 {
-	return on_userspace_exit(ctx->reason, ctx->errno);
+	on_userspace_exit(ctx->reason, ctx->errno);
+	return KP_TP_PASS;
 }
 
 SEC("tracepoint/kvm/kvm_vcpu_wakeup")
 int wakeup_tp(struct trace_event_raw_kvm_vcpu_wakeup *ctx)
 {
-	return on_wakeup(ctx->ns, ctx->waited);
-}
-
-SEC("tracepoint/kvm/kvm_fpu")
-int run_tp(struct trace_event_raw_kvm_fpu *ctx)
-{
-	return ctx->load ? on_run() : 0;
+	on_wakeup(ctx->ns, ctx->waited);
+	return KP_TP_PASS;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -49,7 +49,8 @@ struct exits_vcpu_state {
 	__u64 exit_ts;  /* kvm_exit not yet closed, 0 if none */
 	__u64 user_ts;  /* userspace exit not yet re-entered, 0 if none */
 	__u64 user_ns;  /* handling time of the last re-entered userspace
-			 * exit, not yet in the map (see on_run()) */
+			 * exit, not yet in the map (see
+			 * exits_run() in kvmrun.bpf.c) */
 	__u32 exit_reason;
 	__u32 user_reason;
 	__u32 user_ns_reason;

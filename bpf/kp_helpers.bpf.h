@@ -5,6 +5,22 @@
 
 #include "hist.h"
 
+/*
+ * What a program on a classic (tracefs) tracepoint returns: 1 lets the
+ * event through to perf and ftrace users of the same tracepoint, 0 would
+ * drop it for all of them (perf_trace_run_bpf_submit()). BTF-typed and
+ * raw tracepoints ignore the value.
+ */
+#define KP_TP_PASS 1
+
+/* errno values (vmlinux.h has no macros) */
+#ifndef EINTR
+#define EINTR 4
+#endif
+#ifndef EEXIST
+#define EEXIST 17
+#endif
+
 /* floor(log2(v)) for v > 0, without a loop (the BPF ISA has no clz). */
 static __always_inline __u32 kp_log2(__u32 v)
 {
@@ -86,13 +102,13 @@ static __always_inline void *kp_lookup_or_init(void *map, const void *key,
 					       const void *init)
 {
 	void *val;
-	long err;
+	int err;
 
 	val = bpf_map_lookup_elem(map, key);
 	if (val)
 		return val;
 	err = bpf_map_update_elem(map, key, init, BPF_NOEXIST);
-	if (err && err != -17 /* EEXIST */)
+	if (err && err != -EEXIST) /* EEXIST: another CPU inserted it */
 		return NULL;
 	return bpf_map_lookup_elem(map, key);
 }

@@ -33,6 +33,8 @@
 #include <bpf/bpf_core_read.h>
 #include "net.h"
 #include "kp_helpers.bpf.h"
+#define KP_NO_PID_FILTER /* taps are chosen by the loader (watch[]) */
+#include "kp_common.bpf.h"
 #include "core_fixes.bpf.h"
 
 /* Only devices of this network namespace (inode number), 0: any. */
@@ -41,9 +43,6 @@ const volatile __u32 netns_ino = 0;
 /* 1 + sampling shift of each watched interface, 0: not watched. Written by
  * the loader at any time. */
 __u8 watch[NET_WATCH_MAX];
-
-/* Events lost because the stats map was full. */
-__u64 lost_events = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -132,7 +131,7 @@ static __always_inline struct net_val *stat_get(__u32 ifindex, __u32 kind,
 	struct net_val *v = kp_lookup_or_init(&stats, &k, &zero_val);
 
 	if (!v)
-		__sync_fetch_and_add(&lost_events, 1);
+		kp_lost();
 	return v;
 }
 

@@ -5,7 +5,8 @@
  * waiting vCPU's CPU in its place (noisy neighbours).
  *
  * Only vCPU threads are tracked. A thread becomes one when it enters
- * KVM_RUN (kvm_fpu(1), see on_run() in exits.bpf.c) or when the loader
+ * KVM_RUN (the shared marker, sched_run() in kvmrun.bpf.c, whose object
+ * owns the vcpus and stats maps this object reuses) or when the loader
  * seeds it from /proc; either way it gets a mark in the vcpus task storage
  * and an entry in the stats map. Task storage goes with its task: nothing
  * to clean up in the kernel.
@@ -28,15 +29,13 @@
 #include <bpf/bpf_core_read.h>
 #include "sched.h"
 #include "kp_helpers.bpf.h"
+#define KP_NO_PID_FILTER /* vCPUs are marked (and filtered) in kvmrun.bpf.c */
+#include "kp_common.bpf.h"
 #include "core_fixes.bpf.h"
 
 #define TASK_RUNNING 0
 #define WAITERS 8
 
-const volatile bool filter_pid = false;
-
-/* Samples lost to a full map, read by the loader. */
-__u64 lost_events = 0;
 /* Waits not attributed to preemptors: all waiter slots of the CPU taken. */
 __u64 unattributed = 0;
 
@@ -61,25 +60,11 @@ struct cpu_state {
 	__u64 pad[6];    /* 192 bytes: no false sharing between CPUs */
 };
 
-/* The mark of a vCPU thread; its state lives in the stats map. */
-struct vcpu_mark {
-	__u32 pid;
-	__u16 vcpu;
-	__u16 pad;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, __u8);
-} pid_filter SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct vcpu_mark);
+	__type(value, struct sched_vcpu_mark);
 } vcpus SEC(".maps");
 
 /* Preallocated: entries are created under the runqueue lock. */
@@ -113,11 +98,6 @@ static __always_inline void store_order(void)
 	asm volatile("" ::: "memory");
 }
 
-static __always_inline void lost(void)
-{
-	__sync_fetch_and_add(&lost_events, 1);
-}
-
 /* The stats of vCPU tid, created when missing. */
 static __always_inline struct sched_stats *stats_get(__u32 tid, __u32 pid,
 						     __u16 vcpu)
@@ -126,7 +106,7 @@ static __always_inline struct sched_stats *stats_get(__u32 tid, __u32 pid,
 
 	st = kp_lookup_or_init(&stats, &tid, &zero_stats);
 	if (!st) {
-		lost();
+		kp_lost();
 		return NULL;
 	}
 	if (!st->pid) {
@@ -209,7 +189,7 @@ static __always_inline void charge_one(__u32 vcpu_tid, struct task_struct *prev,
 		BPF_CORE_READ_STR_INTO(&init.comm, prev, comm);
 		val = kp_lookup_or_init(&preempt, &key, &init);
 		if (!val) {
-			lost();
+			kp_lost();
 			return;
 		}
 	}
@@ -287,7 +267,7 @@ static __always_inline void switch_out(struct cpu_state *cs, __u32 cpu,
 }
 
 static __always_inline void switch_in(struct cpu_state *cs, __u32 cpu,
-				      __u32 tid, struct vcpu_mark *mark,
+				      __u32 tid, struct sched_vcpu_mark *mark,
 				      __u64 now)
 {
 	struct sched_stats *st;
@@ -310,7 +290,7 @@ static __always_inline int on_switch(struct task_struct *prev,
 				     struct task_struct *next, bool btf)
 {
 	__u32 cpu = bpf_get_smp_processor_id(), prev_tid, next_tid;
-	struct vcpu_mark *mark = NULL;
+	struct sched_vcpu_mark *mark = NULL;
 	bool prev_vcpu, next_vcpu;
 	struct cpu_state *cs;
 	__u64 now;
@@ -378,45 +358,6 @@ static __always_inline int on_wakeup(struct task_struct *p, bool btf)
 	return 0;
 }
 
-/*
- * KVM_RUN entered (kvm_fpu(1)): the current thread is a vCPU. Known ones
- * leave after one task storage lookup; a new one is marked and, as it is
- * running here, starts its first slice.
- */
-static __always_inline int on_run(void)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 pid = pid_tgid >> 32, tid = pid_tgid;
-	struct vcpu_mark *mark;
-	struct sched_stats *st;
-
-	if (bpf_task_storage_get(&vcpus, task, NULL, 0))
-		return 0;
-	if (filter_pid && !bpf_map_lookup_elem(&pid_filter, &pid))
-		return 0;
-	mark = bpf_task_storage_get(&vcpus, task, NULL,
-				    BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!mark)
-		return 0;
-	st = stats_get(tid, pid, SCHED_VCPU_UNKNOWN);
-	if (!st)
-		return 0;
-	/* not seeded by the loader: the index from the thread's name, now
-	 * (a VMM may be gone before the loader could read /proc) */
-	if (st->vcpu == SCHED_VCPU_UNKNOWN) {
-		int v = kp_comm_vcpu();
-
-		if (v >= 0)
-			st->vcpu = v;
-	}
-	mark->pid = pid;
-	mark->vcpu = st->vcpu; /* the loader's, when it seeded this thread */
-	if (!st->run_since)
-		st->run_since = bpf_ktime_get_ns();
-	return 0;
-}
-
 SEC("tp_btf/sched_switch")
 int BPF_PROG(switch_btf, bool preempt, struct task_struct *prev,
 	     struct task_struct *next)
@@ -443,18 +384,6 @@ int BPF_PROG(wakeup_raw, struct task_struct *p)
 	return on_wakeup(p, false);
 }
 
-SEC("tp_btf/kvm_fpu")
-int BPF_PROG(run_btf, int load)
-{
-	return load ? on_run() : 0;
-}
-
-SEC("tracepoint/kvm/kvm_fpu")
-int run_tp(struct trace_event_raw_kvm_fpu *ctx)
-{
-	return ctx->load ? on_run() : 0;
-}
-
 /*
  * Seeding, run once by the loader after it put the vCPU threads it found in
  * /proc into the stats map (the raw_tp programs' mark): marks them in task
@@ -468,7 +397,7 @@ SEC("iter/task")
 int seed(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
-	struct vcpu_mark *mark;
+	struct sched_vcpu_mark *mark;
 	struct sched_stats *st;
 	__u32 tid;
 

@@ -30,6 +30,13 @@ struct sched_stats {
 	__u32 pad2;
 };
 
+/* The mark of a vCPU thread, in task storage; its state is in stats. */
+struct sched_vcpu_mark {
+	__u32 pid;
+	__u16 vcpu;
+	__u16 pad;
+};
+
 /* Time taken on a waiting vCPU's CPU, per (vCPU thread, thread that ran) */
 struct sched_preempt_key {
 	__u32 vcpu_tid;

@@ -103,16 +103,25 @@ static void stop_probes(struct kp_loop *r)
 }
 
 /* Everything after the probes are attached (and the /metrics socket
- * bound): drop privileges, then start the threads (they keep the
- * capabilities they start with). */
+ * bound): drop privileges, then start the threads, the probes' own
+ * included (they keep the capabilities they start with). */
 static int start_service(struct kp_loop *r, char *msg, size_t len)
 {
+	size_t i;
 	int err;
 
 	err = kp_drop_privileges();
 	if (err)
 		fprintf(stderr, "kvmprobe: failed to drop privileges: %s (running with them)\n",
 			strerror(-err));
+	for (i = 0; i < kp_probe_count; i++) {
+		if (!r->state[i] || !kp_probe_table[i].run)
+			continue;
+		err = kp_probe_table[i].run(r->state[i]);
+		if (err) /* the probe keeps counting, without its thread */
+			fprintf(stderr, "kvmprobe: failed to start the %s probe's thread: %s\n",
+				kp_probe_table[i].name, strerror(-err));
+	}
 	err = kp_resolver_start(r->resolver);
 	if (err) {
 		snprintf(msg, len, "failed to start the resolver: %s",

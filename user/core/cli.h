@@ -26,9 +26,10 @@ enum kp_exit {
 enum kp_format { KP_FMT_TEXT, KP_FMT_JSON };
 
 enum kp_attach {
-	KP_ATTACH_AUTO,       /* tp_btf/fentry where the kernel has them */
-	KP_ATTACH_BTF,        /* only tp_btf/fentry */
-	KP_ATTACH_CLASSIC,    /* only tracefs tracepoints and kprobes */
+	KP_ATTACH_AUTO,       /* tp_btf where the kernel has them */
+	KP_ATTACH_BTF,        /* only tp_btf */
+	KP_ATTACH_CLASSIC,    /* only tracefs tracepoints (raw_tp where a probe
+			       * has no tracefs flavour) */
 };
 
 struct kp_opts {

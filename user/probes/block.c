@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The block probe: loads block.bpf.c, picks per tracepoint the BTF-typed or
- * the raw_tp program, attaches what the kernel has and turns the stats map
- * (per submitter, device and operation) into disk samples of each process's
- * record, or of the host record for I/O of kernel threads. Samples carry
- * the device's number: the resolver names the guest's disks from it.
+ * The block probe: its event table for the shared lifecycle (tpprog.h; per
+ * tracepoint the BTF-typed or the raw_tp program) and the decoding of the
+ * stats map (per submitter, device and operation) into disk samples of each
+ * process's record, or of the host record for I/O of kernel threads.
+ * Samples carry the device's number: the resolver names the guest's disks
+ * from it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,31 +24,12 @@
 #include "user/probes/tpprog.h"
 
 #define NEVENTS 6 /* block_io_start or block_getrq, and the rest */
-#define GC_PERIOD_S 10
 #define DEVNAME_TTL_S 30
 #define MAX_DEVNAMES 256
 #define STATS_MIN 64
 #define SPILL_MIN 64
 #define INFLIGHT_MIN_BITS 6
 #define INFLIGHT_MAX_BITS 20
-
-/*
- * Where the submitter is captured: block_io_start (v6.5+) gives the new
- * request in the submitter's context; older kernels have block_getrq with
- * the submitter's bio. One of the two is loaded.
- */
-static const struct kp_tp_event io_start = { "block_io_start", "io_start_btf",
-					     "io_start_raw" };
-static const struct kp_tp_event getrq = { "block_getrq", "getrq_btf",
-					  "getrq_raw" };
-
-static const struct kp_tp_event rest[NEVENTS - 1] = {
-	{ "block_rq_insert", "insert_btf", "insert_raw" },
-	{ "block_rq_issue", "issue_btf", "issue_raw" },
-	{ "block_rq_requeue", "requeue_btf", "requeue_raw" },
-	{ "block_rq_merge", "merge_btf", "merge_raw" },
-	{ "block_rq_complete", "complete_btf", "complete_raw" },
-};
 
 struct devname {
 	uint32_t kdev;
@@ -57,32 +39,12 @@ struct devname {
 
 struct block_state {
 	struct block_bpf *skel;
-	struct kp_tp_event events[NEVENTS];
-	struct bpf_link *links[NEVENTS];
-	int stats_fd;
-	uint32_t max_entries;
-	const char *proc_root;
+	struct kp_progs progs;
+	struct kp_counts counts;
 	const char *sys_root;
-	struct kp_snap prev, cur;
-	uint64_t lost_prev;
-	time_t last_gc;
 	struct devname names[MAX_DEVNAMES];
 	size_t nnames;
 };
-
-static void state_free(struct block_state *bs)
-{
-	size_t i;
-
-	if (!bs)
-		return;
-	for (i = 0; i < NEVENTS; i++)
-		bpf_link__destroy(bs->links[i]);
-	block_bpf__destroy(bs->skel);
-	kp_snap_free(&bs->prev);
-	kp_snap_free(&bs->cur);
-	free(bs);
-}
 
 /* log2 of the inflight array's slots: --map-entries rounded up to a power
  * of two, within what the BPF side's hash can address. */
@@ -108,48 +70,101 @@ static uint32_t spill_entries(uint32_t entries)
  * bios awaiting their request take --map-entries each (their keys are
  * bounded by the queues' tags); the stats map holds (process, device, op)
  * triples, a quarter of that.
+ * Where the submitter is captured: block_io_start (v6.5+) gives the new
+ * request in the submitter's context; older kernels have block_getrq with
+ * the submitter's bio. One of the two is loaded.
  */
-static int open_load(struct block_state *bs, const struct kp_probe_env *env,
-		     enum kp_attach mode, struct kp_probe_status *st)
+static int block_open(void *p, const struct kp_probe_env *env,
+		      struct kp_progs *pp)
 {
 	const struct kp_opts *o = env->opts;
-	const struct kp_tp_event *unused;
-	bool use_io_start;
+	struct block_state *bs = p;
+	struct block_bpf *skel;
+	bool io_start;
 	uint32_t bits;
 	int err;
 
-	bs->skel = block_bpf__open();
-	if (!bs->skel)
+	bs->skel = skel = block_bpf__open();
+	if (!skel)
 		return -errno;
-	bs->skel->rodata->filter_pid = o->npids > 0;
-	bs->max_entries = o->map_entries / 4 > STATS_MIN ? o->map_entries / 4 :
-			  STATS_MIN;
+	skel->rodata->filter_pid = o->npids > 0;
+	bs->counts.max = o->map_entries / 4 > STATS_MIN ? o->map_entries / 4 :
+			 STATS_MIN;
 	bits = inflight_bits(o->map_entries);
-	bs->skel->rodata->inflight_bits = bits;
-	err = bpf_map__set_max_entries(bs->skel->maps.stats, bs->max_entries);
+	skel->rodata->inflight_bits = bits;
+	err = bpf_map__set_max_entries(skel->maps.stats, bs->counts.max);
 	if (!err)
-		err = bpf_map__set_max_entries(bs->skel->maps.inflight,
-					       1U << bits);
+		err = bpf_map__set_max_entries(skel->maps.inflight, 1U << bits);
 	if (!err)
-		err = bpf_map__set_max_entries(bs->skel->maps.inflight_spill,
+		err = bpf_map__set_max_entries(skel->maps.inflight_spill,
 					       spill_entries(o->map_entries));
 	if (!err)
-		err = bpf_map__set_max_entries(bs->skel->maps.bio_owner,
+		err = bpf_map__set_max_entries(skel->maps.bio_owner,
 					       o->map_entries);
 	if (err)
 		return err;
-	use_io_start = kp_ksupport_btf_has(env->ks, "btf_trace_block_io_start",
-					   BTF_KIND_TYPEDEF);
-	bs->skel->rodata->use_io_start = use_io_start;
-	unused = use_io_start ? &getrq : &io_start;
-	bpf_program__set_autoload(bpf_object__find_program_by_name(
-		bs->skel->obj, unused->btf_prog), false);
-	bpf_program__set_autoload(bpf_object__find_program_by_name(
-		bs->skel->obj, unused->raw_prog), false);
-	bs->events[0] = use_io_start ? io_start : getrq;
-	memcpy(&bs->events[1], rest, sizeof(rest));
-	kp_tp_choose(bs->skel->obj, bs->events, NEVENTS, env->ks, mode, st);
-	return block_bpf__load(bs->skel);
+	io_start = kp_ksupport_btf_has(env->ks, "btf_trace_block_io_start",
+				       BTF_KIND_TYPEDEF);
+	skel->rodata->use_io_start = io_start;
+	bpf_program__set_autoload(io_start ? skel->progs.getrq_btf :
+				  skel->progs.io_start_btf, false);
+	bpf_program__set_autoload(io_start ? skel->progs.getrq_raw :
+				  skel->progs.io_start_raw, false);
+	pp->ev[0] = io_start ?
+		kp_event_raw("block_io_start", skel->progs.io_start_btf,
+			     skel->progs.io_start_raw) :
+		kp_event_raw("block_getrq", skel->progs.getrq_btf,
+			     skel->progs.getrq_raw);
+	pp->ev[1] = kp_event_raw("block_rq_insert", skel->progs.insert_btf,
+				 skel->progs.insert_raw);
+	pp->ev[2] = kp_event_raw("block_rq_issue", skel->progs.issue_btf,
+				 skel->progs.issue_raw);
+	pp->ev[3] = kp_event_raw("block_rq_requeue", skel->progs.requeue_btf,
+				 skel->progs.requeue_raw);
+	pp->ev[4] = kp_event_raw("block_rq_merge", skel->progs.merge_btf,
+				 skel->progs.merge_raw);
+	pp->ev[5] = kp_event_raw("block_rq_complete", skel->progs.complete_btf,
+				 skel->progs.complete_raw);
+	pp->n = NEVENTS;
+	pp->pid_filter = skel->maps.pid_filter;
+	return 0;
+}
+
+static int block_load(void *p)
+{
+	return block_bpf__load(((struct block_state *)p)->skel);
+}
+
+static void block_destroy(void *p)
+{
+	struct block_state *bs = p;
+
+	block_bpf__destroy(bs->skel);
+	bs->skel = NULL;
+}
+
+static const struct kp_bpf_ops block_ops = {
+	.open = block_open,
+	.load = block_load,
+	.destroy = block_destroy,
+};
+
+/* Entries belong to the submitting process; the host's never end. */
+static uint64_t block_owner(const void *key)
+{
+	const struct block_key *k = key;
+
+	return k->pid == BLOCK_PID_HOST ? 0 : (uint64_t)k->pid << 32;
+}
+
+static void state_free(struct block_state *bs)
+{
+	if (!bs)
+		return;
+	kp_progs_detach(&bs->progs);
+	block_destroy(bs);
+	kp_counts_free(&bs->counts);
+	free(bs);
 }
 
 int kp_block_start(const struct kp_probe_env *env, void **state,
@@ -161,42 +176,22 @@ int kp_block_start(const struct kp_probe_env *env, void **state,
 	bs = calloc(1, sizeof(*bs));
 	if (!bs)
 		return -ENOMEM;
-	bs->proc_root = env->proc_root;
 	bs->sys_root = "/sys";
-	kp_snap_init(&bs->prev, sizeof(struct block_key),
-		     sizeof(struct block_val));
-	kp_snap_init(&bs->cur, sizeof(struct block_key),
-		     sizeof(struct block_val));
-
-	err = open_load(bs, env, env->opts->attach, st);
-	if (err && err != -EPERM && env->opts->attach == KP_ATTACH_AUTO) {
-		/* a BTF-typed program the verifier refused: go raw_tp */
-		block_bpf__destroy(bs->skel);
-		bs->skel = NULL;
-		err = open_load(bs, env, KP_ATTACH_CLASSIC, st);
-	}
-	if (err) {
-		kp_tp_load_error(err, st);
+	kp_counts_init(&bs->counts, sizeof(struct block_key),
+		       sizeof(struct block_val), block_owner, env->proc_root);
+	err = kp_progs_load(&bs->progs, &block_ops, bs, env, st);
+	if (err)
 		goto err_free;
-	}
-	err = kp_set_pid_filter(bpf_map__fd(bs->skel->maps.pid_filter),
-				 env->opts);
-	if (err) {
-		snprintf(st->reason, sizeof(st->reason),
-			 "failed to set the pid filter: %s", strerror(-err));
-		goto err_free;
-	}
-	bs->stats_fd = bpf_map__fd(bs->skel->maps.stats);
-	kp_tp_attach(bs->skel->obj, bs->events, NEVENTS, bs->links, st);
-	if (!kp_tp_attached(st, "block_rq_issue") ||
-	    !kp_tp_attached(st, "block_rq_complete")) {
+	bs->counts.fd = bpf_map__fd(bs->skel->maps.stats);
+	kp_progs_attach(&bs->progs, st);
+	if (!kp_progs_attached(&bs->progs, "block_rq_issue") ||
+	    !kp_progs_attached(&bs->progs, "block_rq_complete")) {
 		snprintf(st->reason, sizeof(st->reason),
 			 "block_rq_issue and block_rq_complete are both needed (see missing)");
 		err = -ENOENT;
 		goto err_free;
 	}
 	st->attached = true;
-	bs->last_gc = time(NULL);
 	*state = bs;
 	return 0;
 
@@ -293,85 +288,16 @@ static int decode(const void *key, const uint64_t *delta, void *arg)
 	return err;
 }
 
-/*
- * Entries of processes that ended stay in the map; delete them once their
- * last counts were reported. Liveness is taken before the map is read, so
- * an entry deleted after the read cannot have changed since.
- */
-static size_t find_dead(struct block_state *bs, uint32_t **dead)
-{
-	uint32_t last = BLOCK_PID_HOST;
-	size_t i, n = 0;
-
-	*dead = NULL;
-	if (time(NULL) - bs->last_gc < GC_PERIOD_S)
-		return 0;
-	bs->last_gc = time(NULL);
-	*dead = calloc(bs->prev.n ? bs->prev.n : 1, sizeof(**dead));
-	if (!*dead)
-		return 0;
-	for (i = 0; i < bs->prev.n; i++) {
-		const struct block_key *k = kp_snap_key(&bs->prev, i);
-
-		if (k->pid == BLOCK_PID_HOST || k->pid == last)
-			continue;
-		last = k->pid;
-		if (!kp_proc_thread_alive(bs->proc_root, k->pid, k->pid))
-			(*dead)[n++] = k->pid;
-	}
-	return n;
-}
-
-static void drop_dead(struct block_state *bs, const uint32_t *dead,
-		      size_t ndead)
-{
-	struct kp_snap *s = &bs->cur;
-	size_t i, j = 0, d;
-
-	for (i = 0; i < s->n; i++) {
-		struct block_key *k = kp_snap_key(s, i);
-
-		for (d = 0; d < ndead && dead[d] != k->pid; d++)
-			;
-		if (d < ndead) {
-			bpf_map_delete_elem(bs->stats_fd, k);
-			continue;
-		}
-		if (i != j) {
-			memcpy(kp_snap_key(s, j), k, s->key_size);
-			memcpy(kp_snap_val(s, j), kp_snap_val(s, i),
-			       s->nvals * sizeof(uint64_t));
-		}
-		j++;
-	}
-	s->n = j;
-}
-
 int kp_block_read(void *state, struct kp_interval *iv)
 {
 	struct block_state *bs = state;
 	struct decode_ctx c = { .bs = bs, .iv = iv };
-	uint32_t *dead;
-	uint64_t lost;
-	size_t ndead;
 	int err;
 
-	ndead = find_dead(bs, &dead);
-	err = kp_map_read(bs->stats_fd, &bs->cur, bs->max_entries);
+	err = kp_counts_read(&bs->counts, decode, &c);
 	if (!err)
-		err = kp_snap_sort(&bs->cur);
-	if (!err)
-		err = kp_snap_delta(&bs->prev, &bs->cur, decode, &c);
-	if (err)
-		goto out;
-	lost = bs->skel->bss->lost_events;
-	err = kp_interval_add_lost(iv, "block", lost - bs->lost_prev);
-	bs->lost_prev = lost;
-	if (ndead)
-		drop_dead(bs, dead, ndead);
-	kp_snap_swap(&bs->prev, &bs->cur);
-out:
-	free(dead);
+		err = kp_counts_lost(&bs->counts, iv, "block",
+				     bs->skel->bss->lost_events);
 	return err;
 }
 

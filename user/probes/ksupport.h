@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the running kernel supports, probed before a BPF object is loaded:
- * BTF types in vmlinux and the KVM modules (for tp_btf and fentry) and
+ * BTF types in vmlinux and the KVM modules (for tp_btf) and
  * tracefs events (for classic tracepoints).
  */
 #ifndef KP_KSUPPORT_H

@@ -61,12 +61,6 @@
 #define GRACE_TICKS 2
 #define CONTROL_TICKS 2       /* rates and shifts every 100 ms */
 
-static const struct kp_tp_event events[NEVENTS] = {
-	{ "net_dev_start_xmit", "xmit_btf", "xmit_raw" },
-	{ "consume_skb", "consume_btf", "consume_raw" },
-	{ "kfree_skb", "drop_btf", "drop_raw" },
-};
-
 struct tap_rec {
 	unsigned int ifindex;
 	char name[IF_NAMESIZE];
@@ -90,8 +84,7 @@ struct devs {
 
 struct net_state {
 	struct net_bpf *skel;
-	struct bpf_link *links[NEVENTS];
-	const char *how[NEVENTS];   /* how each program attached, or NULL */
+	struct kp_progs progs;
 	int stats_fd, watch_hi_fd;
 	uint32_t max_entries;
 	const struct kp_opts *opts;
@@ -133,13 +126,10 @@ static int devs_alloc(struct devs *d)
 
 static void state_free(struct net_state *ns)
 {
-	size_t i;
-
 	if (!ns)
 		return;
 	thread_stop(ns);
-	for (i = 0; i < NEVENTS; i++)
-		bpf_link__destroy(ns->links[i]);
+	kp_progs_detach(&ns->progs);
 	net_bpf__destroy(ns->skel);
 	kp_snap_free(&ns->prev);
 	kp_snap_free(&ns->cur);
@@ -151,18 +141,6 @@ static void state_free(struct net_state *ns)
 	pthread_mutex_destroy(&ns->lock);
 	pthread_cond_destroy(&ns->cond);
 	free(ns);
-}
-
-static bool pid_wanted(const struct kp_opts *o, uint32_t pid)
-{
-	size_t i;
-
-	if (!o->npids)
-		return true;
-	for (i = 0; i < o->npids; i++)
-		if (o->pids[i] == pid)
-			return true;
-	return false;
 }
 
 static struct tap_rec *tap_by_ifindex(struct net_state *ns,
@@ -305,7 +283,7 @@ static int refresh(struct net_state *ns)
 	for (i = 0; i < ns->ntaps; i++) {
 		t = &ns->taps[i];
 		on = t->present && (!ns->opts->npids ||
-				    (t->owner && pid_wanted(ns->opts, t->owner)));
+				    (t->owner && kp_opts_pid_wanted(ns->opts, t->owner)));
 		if (on && !t->counted) {
 			if (!have_devs)
 				have_devs = !read_devs(ns, &ns->rd);
@@ -324,25 +302,6 @@ static int refresh(struct net_state *ns)
 }
 
 /* The control thread */
-
-/* Attach (on) or detach the program of event i. */
-static void set_traced(struct net_state *ns, int i, bool on)
-{
-	const char *name;
-
-	if (on == (ns->links[i] != NULL) || !ns->how[i])
-		return;
-	if (!on) {
-		bpf_link__destroy(ns->links[i]);
-		ns->links[i] = NULL;
-		return;
-	}
-	name = strcmp(ns->how[i], "tp_btf") ? events[i].raw_prog :
-					      events[i].btf_prog;
-	/* on failure: tried again at the next tick */
-	ns->links[i] = bpf_program__attach(
-		bpf_object__find_program_by_name(ns->skel->obj, name));
-}
 
 static double since(const struct timespec *a, const struct timespec *b)
 {
@@ -416,9 +375,11 @@ static void *thread_main(void *arg)
 		on = (int)(ns->duty * TICKS + 0.5);
 		if (on < 1)
 			on = 1;
-		set_traced(ns, EV_XMIT, on >= TICKS || (int)(tick % TICKS) < on);
-		set_traced(ns, EV_CONSUME,
-			   on >= TICKS || (int)(tick % TICKS) < on + GRACE_TICKS);
+		/* attach failures: tried again at the next tick */
+		kp_progs_set(&ns->progs, EV_XMIT,
+			     on >= TICKS || (int)(tick % TICKS) < on);
+		kp_progs_set(&ns->progs, EV_CONSUME,
+			     on >= TICKS || (int)(tick % TICKS) < on + GRACE_TICKS);
 		add_ns(&next, TICK_NS);
 		while (!ns->stop && pthread_cond_timedwait(&ns->cond, &ns->lock,
 							   &next) != ETIMEDOUT)
@@ -429,11 +390,13 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
-static int thread_start(struct net_state *ns)
+int kp_net_run(void *state)
 {
+	struct net_state *ns = state;
 	int err;
 
-	ns->duty = 1.0;
+	if (ns->thread_started)
+		return 0;
 	err = pthread_create(&ns->thread, NULL, thread_main, ns);
 	if (err)
 		return -err;
@@ -464,27 +427,54 @@ static uint32_t netns_inode(const char *proc_root)
 	return stat(path, &st) ? 0 : (uint32_t)st.st_ino;
 }
 
-static int open_load(struct net_state *ns, const struct kp_probe_env *env,
-		     enum kp_attach mode, struct kp_probe_status *st)
+static int net_open(void *p, const struct kp_probe_env *env,
+		    struct kp_progs *pp)
 {
 	const struct kp_opts *o = env->opts;
+	struct net_state *ns = p;
+	struct net_bpf *skel;
 	int err;
 
-	ns->skel = net_bpf__open();
-	if (!ns->skel)
+	ns->skel = skel = net_bpf__open();
+	if (!skel)
 		return -errno;
-	ns->skel->rodata->netns_ino = netns_inode(env->proc_root);
+	skel->rodata->netns_ino = netns_inode(env->proc_root);
 	ns->max_entries = o->map_entries / 4 > STATS_MIN ? o->map_entries / 4 :
 			  STATS_MIN;
-	err = bpf_map__set_max_entries(ns->skel->maps.stats, ns->max_entries);
+	err = bpf_map__set_max_entries(skel->maps.stats, ns->max_entries);
 	if (!err)
-		err = bpf_map__set_max_entries(ns->skel->maps.pending,
+		err = bpf_map__set_max_entries(skel->maps.pending,
 					       o->map_entries);
 	if (err)
 		return err;
-	kp_tp_choose(ns->skel->obj, events, NEVENTS, env->ks, mode, st);
-	return net_bpf__load(ns->skel);
+	pp->ev[EV_XMIT] = kp_event_raw("net_dev_start_xmit",
+				       skel->progs.xmit_btf, skel->progs.xmit_raw);
+	pp->ev[EV_CONSUME] = kp_event_raw("consume_skb", skel->progs.consume_btf,
+					  skel->progs.consume_raw);
+	pp->ev[2] = kp_event_raw("kfree_skb", skel->progs.drop_btf,
+				 skel->progs.drop_raw);
+	pp->n = NEVENTS;
+	return 0;
 }
+
+static int net_load(void *p)
+{
+	return net_bpf__load(((struct net_state *)p)->skel);
+}
+
+static void net_destroy(void *p)
+{
+	struct net_state *ns = p;
+
+	net_bpf__destroy(ns->skel);
+	ns->skel = NULL;
+}
+
+static const struct kp_bpf_ops net_ops = {
+	.open = net_open,
+	.load = net_load,
+	.destroy = net_destroy,
+};
 
 static struct net_state *state_new(const struct kp_probe_env *env)
 {
@@ -517,7 +507,6 @@ int kp_net_start(const struct kp_probe_env *env, void **state,
 {
 	const struct btf *btf;
 	struct net_state *ns;
-	size_t i;
 	int err;
 
 	ns = state_new(env);
@@ -527,16 +516,9 @@ int kp_net_start(const struct kp_probe_env *env, void **state,
 	if (btf) /* without: reasons are written as numbers */
 		kp_dropreasons_load(&ns->reasons, btf);
 
-	err = open_load(ns, env, env->opts->attach, st);
-	if (err && err != -EPERM && env->opts->attach == KP_ATTACH_AUTO) {
-		net_bpf__destroy(ns->skel);
-		ns->skel = NULL;
-		err = open_load(ns, env, KP_ATTACH_CLASSIC, st);
-	}
-	if (err) {
-		kp_tp_load_error(err, st);
+	err = kp_progs_load(&ns->progs, &net_ops, ns, env, st);
+	if (err)
 		goto err_free;
-	}
 	ns->stats_fd = bpf_map__fd(ns->skel->maps.stats);
 	ns->watch_hi_fd = bpf_map__fd(ns->skel->maps.watch_hi);
 	err = refresh(ns);
@@ -546,19 +528,13 @@ int kp_net_start(const struct kp_probe_env *env, void **state,
 			 strerror(-err));
 		goto err_free;
 	}
-	if (!kp_tp_attach(ns->skel->obj, events, NEVENTS, ns->links, st)) {
-		kp_no_program_reason(st);
+	if (!kp_progs_attach(&ns->progs, st)) {
 		err = -ENOENT;
 		goto err_free;
 	}
-	for (i = 0; i < NEVENTS; i++)
-		ns->how[i] = st->progs[i].how;
-	err = thread_start(ns);
-	if (err) {
-		snprintf(st->reason, sizeof(st->reason),
-			 "failed to start a thread: %s", strerror(-err));
-		goto err_free;
-	}
+	/* the control thread starts in kp_net_run(), after the privilege
+	 * drop; until then every packet is traced (duty 1) */
+	ns->duty = 1.0;
 	st->attached = true;
 	*state = ns;
 	return 0;
@@ -580,7 +556,7 @@ struct decode_ctx {
 static bool tap_reported(const struct net_state *ns, const struct tap_rec *t)
 {
 	return !ns->opts->npids || (t && t->owner &&
-				    pid_wanted(ns->opts, t->owner));
+				    kp_opts_pid_wanted(ns->opts, t->owner));
 }
 
 static int decode(const void *key, const uint64_t *delta, void *arg)

@@ -7,6 +7,8 @@
 
 int kp_net_start(const struct kp_probe_env *env, void **state,
 		 struct kp_probe_status *st);
+/* Start the control thread (duty cycle, sampling shifts). */
+int kp_net_run(void *state);
 int kp_net_read(void *state, struct kp_interval *iv);
 void kp_net_stop(void *state);
 

@@ -51,6 +51,12 @@ struct kp_probe {
 	 */
 	int (*start)(const struct kp_probe_env *env, void **state,
 		     struct kp_probe_status *st);
+	/*
+	 * Optional: start the probe's own threads. Called once, after
+	 * kvmprobe dropped its privileges: capabilities are per thread, and a
+	 * thread started before the drop would keep them all. 0 or -errno.
+	 */
+	int (*run)(void *state);
 	/* Read the maps and add this interval's deltas to iv. 0 or -errno. */
 	int (*read)(void *state, struct kp_interval *iv);
 	void (*stop)(void *state);

@@ -28,6 +28,7 @@ const struct kp_probe kp_probe_table[] = {
 	{
 		.name = "net",
 		.start = kp_net_start,
+		.run = kp_net_run,
 		.read = kp_net_read,
 		.stop = kp_net_stop,
 	},

@@ -16,15 +16,17 @@
 #include <bpf/libbpf.h>
 #include "bpf/sched.h"
 #include "sched.skel.h"
+#include "kvmrun.skel.h"
 #include "user/identity/procfs.h"
 #include "user/probes/cgcpu.h"
 #include "user/probes/sched.h"
+#include "user/probes/kvmrun.h"
 #include "user/probes/tpprog.h"
 #include "user/core/schedcalc.h"
 
-#define GC_PERIOD_S 10
-#define NEVENTS 3
-#define SEED NEVENTS /* the seeding step's entry in the status */
+#define NEVENTS 2          /* sched_switch, sched_wakeup */
+#define EV_RUN NEVENTS     /* the shared KVM_RUN marker's entry in the status */
+#define SEED (NEVENTS + 1) /* the seeding step's */
 
 /* One vCPU's readings, as of one read of the stats map. */
 struct reading {
@@ -41,178 +43,101 @@ struct preemption {
 
 struct sched_state {
 	struct sched_bpf *skel;
-	struct bpf_link *links[NEVENTS];
+	struct kp_progs progs;
+	struct kvmrun_bpf *run;  /* the KVM_RUN marker, or NULL */
+	bool joined;
 	int stats_fd, preempt_fd;
 	uint32_t max_entries;
-	const char *proc_root;
-	/* buffers of max_entries, for map reads */
-	__u32 *tids;
-	struct sched_stats *raw;
-	struct sched_preempt_key *pkeys;
-	struct sched_preempt_val *pvals;
+	struct kp_snap stats, preempt; /* map reads */
 	struct preemption *pre;
 	/* readings sorted by tid: last interval's (as reported) and this one's */
 	struct reading *prev, *cur;
 	size_t nprev, ncur;
+	struct kp_gc gc;
 	uint64_t lost_prev, unattributed_prev;
-	time_t last_gc;
 	struct kp_cgcpu *cgl; /* CPU limits of the vCPUs' cgroups, or NULL */
 };
 
-/* One traced event, with its BTF-typed and its classic program. */
-struct sched_event {
-	const char *name;
-	const char *btf_prog, *btf_target;
-	const char *classic_prog, *classic_how;
-	const char *category; /* tracefs category of a classic tracepoint */
-};
-
-static const struct sched_event events[NEVENTS] = {
-	{ "sched_switch", "switch_btf", "btf_trace_sched_switch", "switch_raw",
-	  "raw_tp", NULL },
-	{ "sched_wakeup", "wakeup_btf", "btf_trace_sched_wakeup", "wakeup_raw",
-	  "raw_tp", NULL },
-	/* kvm_fpu(1) marks KVM_RUN entry, see on_run() in exits.bpf.c */
-	{ "kvm_fpu", "run_btf", "btf_trace_kvm_fpu", "run_tp", "tracepoint",
-	  "kvm" },
-};
-
-static struct bpf_program *prog(struct sched_bpf *skel, const char *name)
-{
-	return bpf_object__find_program_by_name(skel->obj, name);
-}
-
-static bool btf_has(struct kp_ksupport *ks, const char *name, char *why,
-		    size_t len)
-{
-	if (!kp_ksupport_has_vmlinux_btf(ks)) {
-		snprintf(why, len, "kernel has no BTF (/sys/kernel/btf/vmlinux)");
-		return false;
-	}
-	if (!kp_ksupport_btf_has(ks, name, BTF_KIND_TYPEDEF)) {
-		snprintf(why, len, "%s not in kernel BTF%s", name,
-			 strstr(name, "kvm") ? " (kvm module not loaded?)" : "");
-		return false;
-	}
-	return true;
-}
-
 /*
- * Choose one program per event for mode, before load. Both scheduler events
- * take the same flavour: tp_btf programs know vCPUs by their task storage,
- * raw_tp ones by their entry in the stats map (both are always kept).
+ * Both scheduler events take the same flavour (group 1): tp_btf programs
+ * know vCPUs by their task storage, raw_tp ones by their entry in the
+ * stats map (both are always kept). The vcpus and stats maps are the
+ * KVM_RUN marker's, which marks new vCPUs in them.
  */
-static void choose(struct sched_bpf *skel, const struct kp_probe_env *env,
-		   enum kp_attach mode, struct kp_probe_status *st)
+static int sched_open(void *p, const struct kp_probe_env *env,
+		      struct kp_progs *pp)
 {
-	char why_sched[KP_REASON_MAX] = "", why_kvm[KP_REASON_MAX] = "";
-	bool sched_btf, kvm_btf;
-	size_t i;
+	const struct kp_opts *o = env->opts;
+	struct sched_state *ss = p;
+	struct sched_bpf *skel;
+	int err, ncpus;
 
-	sched_btf = mode != KP_ATTACH_CLASSIC &&
-		    btf_has(env->ks, events[0].btf_target, why_sched,
-			    sizeof(why_sched)) &&
-		    btf_has(env->ks, events[1].btf_target, why_sched,
-			    sizeof(why_sched));
-	kvm_btf = mode != KP_ATTACH_CLASSIC &&
-		  btf_has(env->ks, events[2].btf_target, why_kvm,
-			  sizeof(why_kvm));
-	st->nprogs = NEVENTS + 1;
-	for (i = 0; i < NEVENTS; i++) {
-		const struct sched_event *ev = &events[i];
-		struct kp_prog_status *ps = &st->progs[i];
-		bool btf = ev->category ? kvm_btf : sched_btf;
-
-		memset(ps, 0, sizeof(*ps));
-		ps->name = ev->name;
-		if (mode == KP_ATTACH_BTF && !btf) {
-			snprintf(ps->reason, sizeof(ps->reason), "%s",
-				 ev->category ? why_kvm : why_sched);
-			bpf_program__set_autoload(prog(skel, ev->btf_prog), false);
-			bpf_program__set_autoload(prog(skel, ev->classic_prog),
-						  false);
-			continue;
-		}
-		bpf_program__set_autoload(prog(skel, ev->btf_prog), btf);
-		bpf_program__set_autoload(prog(skel, ev->classic_prog), !btf);
-		ps->how = btf ? "tp_btf" : ev->classic_how;
-	}
-	memset(&st->progs[SEED], 0, sizeof(st->progs[SEED]));
-	st->progs[SEED].name = "vcpu_seed";
+	ss->skel = skel = sched_bpf__open();
+	if (!skel)
+		return -errno;
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus < 0)
+		return ncpus;
+	err = bpf_map__set_max_entries(skel->maps.cpus, ncpus);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.stats, o->map_entries);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.preempt,
+					       o->map_entries);
+	if (!err && ss->run)
+		err = bpf_map__reuse_fd(skel->maps.vcpus,
+					bpf_map__fd(ss->run->maps.vcpus));
+	if (!err && ss->run)
+		err = bpf_map__reuse_fd(skel->maps.stats,
+					bpf_map__fd(ss->run->maps.stats));
+	if (err)
+		return err;
+	pp->ev[0] = kp_event_raw("sched_switch", skel->progs.switch_btf,
+				 skel->progs.switch_raw);
+	pp->ev[1] = kp_event_raw("sched_wakeup", skel->progs.wakeup_btf,
+				 skel->progs.wakeup_raw);
+	pp->ev[0].group = pp->ev[1].group = 1;
+	pp->n = NEVENTS;
+	return 0;
 }
 
-/* Attach each chosen program on its own: one failure leaves the rest. */
-static int attach_all(struct sched_state *ss, struct kp_probe_status *st)
+static int sched_load(void *p)
 {
-	int attached = 0;
-	size_t i;
-
-	for (i = 0; i < NEVENTS; i++) {
-		const struct sched_event *ev = &events[i];
-		struct kp_prog_status *ps = &st->progs[i];
-		bool btf;
-
-		if (!ps->how)
-			continue;
-		btf = !strcmp(ps->how, "tp_btf");
-		ss->links[i] = bpf_program__attach(prog(ss->skel, btf ?
-				ev->btf_prog : ev->classic_prog));
-		if (!ss->links[i]) {
-			kp_attach_error(-errno, btf ? NULL : ev->category, ev->name,
-					btf ? ev->btf_prog : ev->classic_prog,
-					ps->reason, sizeof(ps->reason));
-			ps->how = NULL;
-			continue;
-		}
-		attached++;
-	}
-	return attached;
+	return sched_bpf__load(((struct sched_state *)p)->skel);
 }
+
+static void sched_destroy(void *p)
+{
+	struct sched_state *ss = p;
+
+	sched_bpf__destroy(ss->skel);
+	ss->skel = NULL;
+}
+
+static const struct kp_bpf_ops sched_ops = {
+	.open = sched_open,
+	.load = sched_load,
+	.destroy = sched_destroy,
+};
 
 static void state_free(struct sched_state *ss)
 {
-	size_t i;
-
 	if (!ss)
 		return;
-	for (i = 0; i < NEVENTS; i++)
-		bpf_link__destroy(ss->links[i]);
-	sched_bpf__destroy(ss->skel);
+	if (ss->joined) {
+		kp_kvmrun_enable(KP_KVMRUN_SCHED, false);
+		kp_kvmrun_leave();
+	}
+	kp_progs_detach(&ss->progs);
+	sched_destroy(ss);
+	kp_snap_free(&ss->stats);
+	kp_snap_free(&ss->preempt);
+	kp_gc_done(&ss->gc);
 	kp_cgcpu_free(ss->cgl);
-	free(ss->tids);
-	free(ss->raw);
-	free(ss->pkeys);
-	free(ss->pvals);
 	free(ss->pre);
 	free(ss->prev);
 	free(ss->cur);
 	free(ss);
-}
-
-static int open_load(struct sched_state *ss, const struct kp_probe_env *env,
-		     enum kp_attach mode, struct kp_probe_status *st)
-{
-	const struct kp_opts *o = env->opts;
-	int err, ncpus;
-
-	ss->skel = sched_bpf__open();
-	if (!ss->skel)
-		return -errno;
-	ss->skel->rodata->filter_pid = o->npids > 0;
-	ncpus = libbpf_num_possible_cpus();
-	if (ncpus < 0)
-		return ncpus;
-	err = bpf_map__set_max_entries(ss->skel->maps.cpus, ncpus);
-	if (!err)
-		err = bpf_map__set_max_entries(ss->skel->maps.stats,
-					       o->map_entries);
-	if (!err)
-		err = bpf_map__set_max_entries(ss->skel->maps.preempt,
-					       o->map_entries);
-	if (err)
-		return err;
-	choose(ss->skel, env, mode, st);
-	return sched_bpf__load(ss->skel);
 }
 
 struct seed_ctx {
@@ -221,24 +146,12 @@ struct seed_ctx {
 	size_t n;
 };
 
-static bool pid_wanted(const struct kp_opts *o, uint32_t pid)
-{
-	size_t i;
-
-	if (!o->npids)
-		return true;
-	for (i = 0; i < o->npids; i++)
-		if (o->pids[i] == pid)
-			return true;
-	return false;
-}
-
 static int seed_one(uint32_t pid, uint32_t tid, int vcpu, void *arg)
 {
 	struct seed_ctx *c = arg;
 	struct sched_stats st = { .pid = pid, .vcpu = vcpu };
 
-	if (!pid_wanted(c->opts, pid))
+	if (!kp_opts_pid_wanted(c->opts, pid))
 		return 0;
 	/* EEXIST: KVM_RUN found it first; E2BIG: full, lost counts none yet */
 	if (!bpf_map_update_elem(c->ss->stats_fd, &tid, &st, BPF_NOEXIST))
@@ -314,15 +227,10 @@ static int alloc_buffers(struct sched_state *ss)
 {
 	size_t n = ss->max_entries;
 
-	ss->tids = calloc(n, sizeof(*ss->tids));
-	ss->raw = calloc(n, sizeof(*ss->raw));
-	ss->pkeys = calloc(n, sizeof(*ss->pkeys));
-	ss->pvals = calloc(n, sizeof(*ss->pvals));
 	ss->pre = calloc(n, sizeof(*ss->pre));
 	ss->prev = calloc(n, sizeof(*ss->prev));
 	ss->cur = calloc(n, sizeof(*ss->cur));
-	if (!ss->tids || !ss->raw || !ss->pkeys || !ss->pvals || !ss->pre ||
-	    !ss->prev || !ss->cur)
+	if (!ss->pre || !ss->prev || !ss->cur)
 		return -ENOMEM;
 	return 0;
 }
@@ -330,110 +238,52 @@ static int alloc_buffers(struct sched_state *ss)
 int kp_sched_start(const struct kp_probe_env *env, void **state,
 		   struct kp_probe_status *st)
 {
+	struct kp_prog_status run;
 	struct sched_state *ss;
 	int err;
 
 	ss = calloc(1, sizeof(*ss));
 	if (!ss)
 		return -ENOMEM;
-	ss->proc_root = env->proc_root;
+	ss->gc.proc_root = env->proc_root;
+	ss->gc.last = time(NULL);
 	ss->max_entries = env->opts->map_entries;
+	kp_snap_init(&ss->stats, sizeof(__u32), sizeof(struct sched_stats));
+	kp_snap_init(&ss->preempt, sizeof(struct sched_preempt_key),
+		     sizeof(struct sched_preempt_val));
 	err = alloc_buffers(ss);
 	if (err) {
 		snprintf(st->reason, sizeof(st->reason),
 			 "failed to allocate memory");
 		goto err_free;
 	}
-	err = open_load(ss, env, env->opts->attach, st);
-	if (err && err != -EPERM && env->opts->attach == KP_ATTACH_AUTO) {
-		/* a BTF-typed program the verifier refused: go classic */
-		sched_bpf__destroy(ss->skel);
-		ss->skel = NULL;
-		err = open_load(ss, env, KP_ATTACH_CLASSIC, st);
-	}
-	if (err) {
-		kp_tp_load_error(err, st);
+	/* KVM_RUN entry: the shared marker, listed as this probe's kvm_fpu */
+	ss->run = kp_kvmrun_join(env, &run);
+	ss->joined = true;
+	err = kp_progs_load(&ss->progs, &sched_ops, ss, env, st);
+	if (err)
 		goto err_free;
-	}
-	err = kp_set_pid_filter(bpf_map__fd(ss->skel->maps.pid_filter),
-				 env->opts);
-	if (err) {
-		snprintf(st->reason, sizeof(st->reason),
-			 "failed to set the pid filter: %s", strerror(-err));
-		goto err_free;
-	}
 	ss->stats_fd = bpf_map__fd(ss->skel->maps.stats);
 	/* no cgroup CPU controller: no limited_pct, nothing else changes */
 	ss->cgl = kp_cgcpu_new(env->proc_root, "");
 	ss->preempt_fd = bpf_map__fd(ss->skel->maps.preempt);
-	if (!attach_all(ss, st)) {
-		kp_no_program_reason(st);
+	if (!kp_progs_attach(&ss->progs, st)) {
 		err = -ENOENT;
 		goto err_free;
 	}
+	st->progs[EV_RUN] = run;
+	memset(&st->progs[SEED], 0, sizeof(st->progs[SEED]));
+	st->progs[SEED].name = "vcpu_seed";
+	st->nprogs = SEED + 1;
+	kp_kvmrun_enable(KP_KVMRUN_SCHED, true);
 	seed(ss, env, &st->progs[SEED]);
 	st->attached = true;
-	ss->last_gc = time(NULL);
 	*state = ss;
 	return 0;
 
 err_free:
 	state_free(ss);
 	return err;
-}
-
-/*
- * Read up to max entries of a hash map into keys and vals, in batches
- * where the kernel supports it; with del, each entry read is deleted.
- * Returns the number read or -errno.
- */
-static long read_hash(int fd, void *keys, size_t key_size, void *vals,
-		      size_t val_size, size_t max, bool del)
-{
-	unsigned char key[64], last[64];
-	bool have_last = false;
-	__u32 batch, count;
-	void *in = NULL;
-	size_t n = 0;
-	int err;
-
-	if (key_size > sizeof(key))
-		return -EINVAL;
-	for (;;) {
-		count = max - n;
-		if (del)
-			err = bpf_map_lookup_and_delete_batch(fd, in, &batch,
-				(char *)keys + n * key_size,
-				(char *)vals + n * val_size, &count, NULL);
-		else
-			err = bpf_map_lookup_batch(fd, in, &batch,
-				(char *)keys + n * key_size,
-				(char *)vals + n * val_size, &count, NULL);
-		if (err && errno != ENOENT) {
-			if (errno == EINVAL && !in && !n)
-				break; /* no batch ops: iterate below */
-			return -errno;
-		}
-		n += count;
-		if (err || n >= max)
-			return n;
-		in = &batch;
-	}
-	/* fallback for kernels without batch operations on hash maps */
-	while (n < max &&
-	       !bpf_map_get_next_key(fd, have_last ? last : NULL, key)) {
-		if (!bpf_map_lookup_elem(fd, key, (char *)vals + n * val_size)) {
-			memcpy((char *)keys + n * key_size, key, key_size);
-			n++;
-		}
-		if (del) {
-			bpf_map_delete_elem(fd, key);
-			continue; /* from the first key again */
-		}
-		memcpy(last, key, key_size);
-		have_last = true;
-	}
-	return n;
 }
 
 static int cmp_reading(const void *a, const void *b)
@@ -453,29 +303,29 @@ static struct reading *find(struct reading *v, size_t n, uint32_t tid)
 /* This interval's readings, from the stats map, into ss->cur. */
 static int read_stats(struct sched_state *ss)
 {
+	const struct sched_stats *raw;
 	struct timespec ts;
 	uint64_t now;
-	long n;
 	size_t i;
+	int err;
 
-	n = read_hash(ss->stats_fd, ss->tids, sizeof(*ss->tids), ss->raw,
-		      sizeof(*ss->raw), ss->max_entries, false);
-	if (n < 0)
-		return n;
+	err = kp_map_read(ss->stats_fd, &ss->stats, ss->max_entries);
+	if (err)
+		return err;
 	/* after the read: no span in progress is counted twice, see
 	 * struct sched_stats */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-	for (i = 0; i < (size_t)n; i++) {
+	for (i = 0; i < ss->stats.n; i++) {
 		struct reading *r = &ss->cur[i];
 
-		r->tid = ss->tids[i];
-		r->pid = ss->raw[i].pid;
-		r->vcpu = ss->raw[i].vcpu == SCHED_VCPU_UNKNOWN ? -1 :
-			  ss->raw[i].vcpu;
-		kp_sched_flatten(&ss->raw[i], now, &r->flat);
+		raw = (const struct sched_stats *)kp_snap_val(&ss->stats, i);
+		r->tid = *(const __u32 *)kp_snap_key(&ss->stats, i);
+		r->pid = raw->pid;
+		r->vcpu = raw->vcpu == SCHED_VCPU_UNKNOWN ? -1 : raw->vcpu;
+		kp_sched_flatten(raw, now, &r->flat);
 	}
-	ss->ncur = n;
+	ss->ncur = ss->stats.n;
 	qsort(ss->cur, ss->ncur, sizeof(*ss->cur), cmp_reading);
 	return 0;
 }
@@ -628,24 +478,25 @@ static int add_top(struct sched_state *ss, struct kp_interval *iv,
 static int decode_preemptors(struct sched_state *ss, struct kp_interval *iv)
 {
 	uint64_t *ns;
-	size_t i, j;
-	long n;
-	int err = 0;
+	size_t i, j, n;
+	int err;
 
-	n = read_hash(ss->preempt_fd, ss->pkeys, sizeof(*ss->pkeys),
-		      ss->pvals, sizeof(*ss->pvals), ss->max_entries, true);
-	if (n <= 0)
-		return n;
+	err = kp_map_drain(ss->preempt_fd, &ss->preempt, ss->max_entries);
+	n = ss->preempt.n;
+	if (err || !n)
+		return err;
 	ns = calloc(n, sizeof(*ns));
 	if (!ns)
 		return -ENOMEM;
-	for (i = 0; i < (size_t)n; i++) {
-		ss->pre[i].key = ss->pkeys[i];
-		ss->pre[i].val = ss->pvals[i];
+	for (i = 0; i < n; i++) {
+		memcpy(&ss->pre[i].key, kp_snap_key(&ss->preempt, i),
+		       sizeof(ss->pre[i].key));
+		memcpy(&ss->pre[i].val, kp_snap_val(&ss->preempt, i),
+		       sizeof(ss->pre[i].val));
 	}
 	qsort(ss->pre, n, sizeof(*ss->pre), cmp_preemption);
-	for (i = 0; !err && i < (size_t)n; i = j) {
-		for (j = i + 1; j < (size_t)n &&
+	for (i = 0; !err && i < n; i = j) {
+		for (j = i + 1; j < n &&
 		     ss->pre[j].key.vcpu_tid == ss->pre[i].key.vcpu_tid; j++)
 			;
 		err = add_top(ss, iv, &ss->pre[i], j - i, ns);
@@ -654,46 +505,29 @@ static int decode_preemptors(struct sched_state *ss, struct kp_interval *iv)
 	return err;
 }
 
-/*
- * Threads that ended keep their stats entries; drop them once their last
- * counts were reported. Liveness is taken before the map is read, so an
- * entry deleted after the read cannot have changed since. Returns the
- * number of dead tids put in dead (allocated), 0 between GC periods.
- */
-static size_t find_dead(struct sched_state *ss, uint32_t **dead)
+/* A reading belongs to its vCPU thread. */
+static uint64_t reading_owner(const void *elem)
 {
-	size_t i, n = 0;
+	const struct reading *r = elem;
 
-	*dead = NULL;
-	if (time(NULL) - ss->last_gc < GC_PERIOD_S || !ss->nprev)
-		return 0;
-	ss->last_gc = time(NULL);
-	*dead = calloc(ss->nprev, sizeof(**dead));
-	if (!*dead)
-		return 0;
-	for (i = 0; i < ss->nprev; i++)
-		if (!kp_proc_thread_alive(ss->proc_root, ss->prev[i].pid,
-					  ss->prev[i].tid))
-			(*dead)[n++] = ss->prev[i].tid;
-	return n;
+	return (uint64_t)r->pid << 32 | r->tid;
 }
 
-static void drop_dead(struct sched_state *ss, const uint32_t *dead,
-		      size_t ndead)
+/*
+ * Threads that ended keep their stats entries; drop them once their last
+ * counts were reported (ss->gc holds those found before this read).
+ */
+static void drop_dead(struct sched_state *ss)
 {
-	struct reading *r;
 	size_t i, j = 0;
 
-	for (i = 0; i < ndead; i++) {
-		r = find(ss->cur, ss->ncur, dead[i]);
-		if (!r)
+	for (i = 0; i < ss->ncur; i++) {
+		if (kp_gc_dead(&ss->gc, reading_owner(&ss->cur[i]))) {
+			bpf_map_delete_elem(ss->stats_fd, &ss->cur[i].tid);
 			continue;
-		bpf_map_delete_elem(ss->stats_fd, &r->tid);
-		r->tid = 0; /* removed below */
+		}
+		ss->cur[j++] = ss->cur[i];
 	}
-	for (i = 0; i < ss->ncur; i++)
-		if (ss->cur[i].tid)
-			ss->cur[j++] = ss->cur[i];
 	ss->ncur = j;
 }
 
@@ -701,12 +535,12 @@ int kp_sched_read(void *state, struct kp_interval *iv)
 {
 	struct sched_state *ss = state;
 	struct reading *tmp;
-	uint32_t *dead;
 	uint64_t lost;
 	size_t ndead;
 	int err;
 
-	ndead = find_dead(ss, &dead);
+	ndead = kp_gc_scan(&ss->gc, ss->prev, ss->nprev, sizeof(*ss->prev),
+			   reading_owner);
 	err = read_stats(ss);
 	if (!err)
 		err = decode_vcpus(ss, iv);
@@ -716,7 +550,8 @@ int kp_sched_read(void *state, struct kp_interval *iv)
 		err = decode_preemptors(ss, iv);
 	if (err)
 		goto out;
-	lost = ss->skel->bss->lost_events;
+	/* this object's, and the KVM_RUN marker's (new vCPUs) */
+	lost = ss->skel->bss->lost_events + kp_kvmrun_lost();
 	err = kp_interval_add_lost(iv, "sched", lost - ss->lost_prev);
 	ss->lost_prev = lost;
 	/* not a map: the per-CPU waiter slots, see docs/output.md */
@@ -726,13 +561,13 @@ int kp_sched_read(void *state, struct kp_interval *iv)
 					   lost - ss->unattributed_prev);
 	ss->unattributed_prev = lost;
 	if (ndead)
-		drop_dead(ss, dead, ndead);
+		drop_dead(ss);
 	tmp = ss->prev;
 	ss->prev = ss->cur;
 	ss->nprev = ss->ncur;
 	ss->cur = tmp;
 out:
-	free(dead);
+	kp_gc_done(&ss->gc);
 	return err;
 }
 

@@ -1,48 +1,111 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
+#include "user/identity/procfs.h"
 #include "user/probes/tpprog.h"
 
-static struct bpf_program *prog(struct bpf_object *obj, const char *name)
+#define GC_PERIOD_S 10
+
+/* Why event ev's tp_btf program cannot be used, in why; true if it can. */
+static bool btf_usable(struct kp_ksupport *ks, const struct kp_event *ev,
+		       char *why, size_t len)
 {
-	return bpf_object__find_program_by_name(obj, name);
+	char target[96];
+
+	snprintf(target, sizeof(target), "btf_trace_%s", ev->name);
+	if (!ev->btf || !kp_ksupport_btf_has(ks, target, BTF_KIND_TYPEDEF)) {
+		if (ev->category)
+			snprintf(why, len, "%s not in kernel BTF (is the %s module loaded?)",
+				 target, ev->category);
+		else
+			snprintf(why, len, "%s not in kernel BTF (tracepoint missing in this kernel?)",
+				 target);
+		return false;
+	}
+	if (ev->needs[0] &&
+	    !kp_ksupport_btf_has(ks, ev->needs[0], BTF_KIND_STRUCT) &&
+	    !(ev->needs[1] &&
+	      kp_ksupport_btf_has(ks, ev->needs[1], BTF_KIND_STRUCT))) {
+		snprintf(why, len, "neither %s nor %s in kernel BTF (%s)",
+			 ev->needs[0], ev->needs[1] ? ev->needs[1] : "-",
+			 ev->needs_hint ? ev->needs_hint : "?");
+		return false;
+	}
+	return true;
 }
 
-void kp_tp_choose(struct bpf_object *obj, const struct kp_tp_event *ev,
-		  size_t n, struct kp_ksupport *ks, enum kp_attach mode,
-		  struct kp_probe_status *st)
+/*
+ * Choose one program per event for mode, before load: a BTF-typed program
+ * whose target is missing would fail the whole object's load. The events
+ * of a group take the fallback together when one of them must.
+ */
+static void choose(struct kp_progs *pp, struct kp_ksupport *ks,
+		   enum kp_attach mode, struct kp_probe_status *st)
 {
+	bool btf[KP_PROBE_MAX_PROGS];
 	struct kp_prog_status *ps;
-	char target[96];
-	bool btf;
-	size_t i;
+	size_t i, j;
 
-	st->nprogs = n < KP_PROBE_MAX_PROGS ? n : KP_PROBE_MAX_PROGS;
-	for (i = 0; i < st->nprogs; i++) {
+	st->nprogs = pp->n;
+	for (i = 0; i < pp->n; i++) {
 		ps = &st->progs[i];
 		memset(ps, 0, sizeof(*ps));
-		ps->name = ev[i].name;
-		snprintf(target, sizeof(target), "btf_trace_%s", ev[i].name);
-		btf = mode != KP_ATTACH_CLASSIC &&
-		      kp_ksupport_btf_has(ks, target, BTF_KIND_TYPEDEF);
-		bpf_program__set_autoload(prog(obj, ev[i].btf_prog), btf);
-		bpf_program__set_autoload(prog(obj, ev[i].raw_prog),
-					  !btf && mode != KP_ATTACH_BTF);
-		if (btf)
-			ps->how = "tp_btf";
-		else if (mode != KP_ATTACH_BTF)
-			ps->how = "raw_tp";
-		else if (!kp_ksupport_has_vmlinux_btf(ks))
-			snprintf(ps->reason, sizeof(ps->reason),
-				 "kernel has no BTF (/sys/kernel/btf/vmlinux)");
-		else
-			snprintf(ps->reason, sizeof(ps->reason),
-				 "%s not in kernel BTF (tracepoint missing in this kernel?)",
-				 target);
+		ps->name = pp->ev[i].name;
+		btf[i] = mode != KP_ATTACH_CLASSIC &&
+			 btf_usable(ks, &pp->ev[i], ps->reason,
+				    sizeof(ps->reason));
 	}
+	for (i = 0; i < pp->n; i++)
+		for (j = 0; j < pp->n; j++)
+			if (pp->ev[i].group && pp->ev[j].group == pp->ev[i].group &&
+			    !btf[j] && btf[i]) {
+				btf[i] = false;
+				memcpy(st->progs[i].reason, st->progs[j].reason,
+				       sizeof(st->progs[i].reason));
+			}
+	for (i = 0; i < pp->n; i++) {
+		const struct kp_event *ev = &pp->ev[i];
+
+		ps = &st->progs[i];
+		pp->prog[i] = NULL;
+		if (btf[i])
+			pp->prog[i] = ev->btf;
+		else if (mode != KP_ATTACH_BTF && ev->fallback)
+			pp->prog[i] = ev->fallback;
+		else if (mode != KP_ATTACH_BTF)
+			snprintf(ps->reason, sizeof(ps->reason),
+				 "no flavour without BTF-typed tracepoints");
+		if (ev->btf)
+			bpf_program__set_autoload(ev->btf, btf[i]);
+		if (ev->fallback)
+			bpf_program__set_autoload(ev->fallback,
+						  pp->prog[i] == ev->fallback);
+		if (!pp->prog[i])
+			continue;
+		ps->reason[0] = '\0';
+		ps->how = btf[i] ? "tp_btf" : ev->category ? "tracepoint" :
+							      "raw_tp";
+	}
+}
+
+static int open_load(struct kp_progs *pp, const struct kp_bpf_ops *ops,
+		     void *p, const struct kp_probe_env *env,
+		     enum kp_attach mode, struct kp_probe_status *st)
+{
+	int err;
+
+	memset(pp, 0, sizeof(*pp));
+	err = ops->open(p, env, pp);
+	if (err)
+		return err;
+	if (pp->n > KP_PROBE_MAX_PROGS)
+		return -E2BIG;
+	choose(pp, env->ks, mode, st);
+	return ops->load(p);
 }
 
 void kp_attach_error(int err, const char *category, const char *event,
@@ -76,33 +139,7 @@ void kp_attach_error(int err, const char *category, const char *event,
 	snprintf(why, len, "failed to attach %s: %s", prog, strerror(-err));
 }
 
-size_t kp_tp_attach(struct bpf_object *obj, const struct kp_tp_event *ev,
-		    size_t n, struct bpf_link **links,
-		    struct kp_probe_status *st)
-{
-	struct kp_prog_status *ps;
-	size_t i, attached = 0;
-	int err;
-
-	for (i = 0; i < n && i < st->nprogs; i++) {
-		ps = &st->progs[i];
-		if (!ps->how)
-			continue;
-		links[i] = bpf_program__attach(prog(obj, strcmp(ps->how,
-				"tp_btf") ? ev[i].raw_prog : ev[i].btf_prog));
-		if (links[i]) {
-			attached++;
-			continue;
-		}
-		err = -errno;
-		kp_attach_error(err, NULL, ev[i].name, ps->how, ps->reason,
-				sizeof(ps->reason));
-		ps->how = NULL;
-	}
-	return attached;
-}
-
-void kp_tp_load_error(int err, struct kp_probe_status *st)
+static void load_error(int err, struct kp_probe_status *st)
 {
 	if (err == -EPERM)
 		snprintf(st->reason, sizeof(st->reason),
@@ -116,7 +153,7 @@ void kp_tp_load_error(int err, struct kp_probe_status *st)
 			 strerror(-err));
 }
 
-void kp_no_program_reason(struct kp_probe_status *st)
+static void no_program_reason(struct kp_probe_status *st)
 {
 	size_t i;
 
@@ -132,6 +169,104 @@ void kp_no_program_reason(struct kp_probe_status *st)
 	snprintf(st->reason, sizeof(st->reason), "no program attached");
 }
 
+int kp_progs_load(struct kp_progs *pp, const struct kp_bpf_ops *ops, void *p,
+		  const struct kp_probe_env *env, struct kp_probe_status *st)
+{
+	enum kp_attach mode = env->opts->attach;
+	int err;
+
+	/*
+	 * Every flavour needs the kernel's BTF: CO-RE relocations, task
+	 * storage and bpf_get_current_task_btf() in the classic and raw_tp
+	 * programs too. Without it there is no fallback to offer.
+	 */
+	if (!kp_ksupport_has_vmlinux_btf(env->ks)) {
+		snprintf(st->reason, sizeof(st->reason),
+			 "kernel has no BTF (/sys/kernel/btf/vmlinux): every flavour of kvmprobe's programs needs it (CO-RE, task storage)");
+		return -EOPNOTSUPP;
+	}
+	err = open_load(pp, ops, p, env, mode, st);
+	if (err && err != -EPERM && mode == KP_ATTACH_AUTO) {
+		/* a BTF-typed program the verifier refused: the fallbacks */
+		ops->destroy(p);
+		err = open_load(pp, ops, p, env, KP_ATTACH_CLASSIC, st);
+	}
+	if (err) {
+		load_error(err, st);
+		return err;
+	}
+	if (pp->pid_filter) {
+		err = kp_set_pid_filter(bpf_map__fd(pp->pid_filter), env->opts);
+		if (err) {
+			snprintf(st->reason, sizeof(st->reason),
+				 "failed to set the pid filter: %s",
+				 strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+size_t kp_progs_attach(struct kp_progs *pp, struct kp_probe_status *st)
+{
+	struct kp_prog_status *ps;
+	size_t i, attached = 0;
+	int err;
+
+	for (i = 0; i < pp->n && i < st->nprogs; i++) {
+		ps = &st->progs[i];
+		if (!pp->prog[i])
+			continue;
+		err = kp_progs_set(pp, i, true);
+		if (!err) {
+			attached++;
+			continue;
+		}
+		kp_attach_error(err, pp->prog[i] == pp->ev[i].fallback ?
+				pp->ev[i].category : NULL, pp->ev[i].name,
+				bpf_program__name(pp->prog[i]), ps->reason,
+				sizeof(ps->reason));
+		ps->how = NULL;
+		pp->prog[i] = NULL;
+	}
+	if (!attached)
+		no_program_reason(st);
+	return attached;
+}
+
+int kp_progs_set(struct kp_progs *pp, size_t i, bool on)
+{
+	if (i >= pp->n || !pp->prog[i] || on == (pp->link[i] != NULL))
+		return 0;
+	if (!on) {
+		bpf_link__destroy(pp->link[i]);
+		pp->link[i] = NULL;
+		return 0;
+	}
+	pp->link[i] = bpf_program__attach(pp->prog[i]);
+	return pp->link[i] ? 0 : -errno;
+}
+
+void kp_progs_detach(struct kp_progs *pp)
+{
+	size_t i;
+
+	for (i = 0; i < KP_PROBE_MAX_PROGS; i++) {
+		bpf_link__destroy(pp->link[i]);
+		pp->link[i] = NULL;
+	}
+}
+
+bool kp_progs_attached(const struct kp_progs *pp, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < pp->n; i++)
+		if (!strcmp(pp->ev[i].name, name))
+			return pp->link[i] != NULL;
+	return false;
+}
+
 int kp_set_pid_filter(int fd, const struct kp_opts *o)
 {
 	__u8 one = 1;
@@ -143,17 +278,19 @@ int kp_set_pid_filter(int fd, const struct kp_opts *o)
 	return 0;
 }
 
-bool kp_tp_attached(const struct kp_probe_status *st, const char *name)
+bool kp_opts_pid_wanted(const struct kp_opts *o, uint32_t pid)
 {
 	size_t i;
 
-	for (i = 0; i < st->nprogs; i++)
-		if (!strcmp(st->progs[i].name, name))
-			return st->progs[i].how != NULL;
+	if (!o->npids)
+		return true;
+	for (i = 0; i < o->npids; i++)
+		if (o->pids[i] == pid)
+			return true;
 	return false;
 }
 
-int kp_map_read(int fd, struct kp_snap *s, uint32_t max)
+static int map_read(int fd, struct kp_snap *s, uint32_t max, bool del)
 {
 	unsigned char batch[64], next[64], prevk[64];
 	size_t want = s->n + s->n / 2 + 256; /* last size + headroom */
@@ -182,8 +319,14 @@ int kp_map_read(int fd, struct kp_snap *s, uint32_t max)
 				return err;
 		}
 		count = s->cap - s->n;
-		err = bpf_map_lookup_batch(fd, in, batch, kp_snap_key(s, s->n),
-					   kp_snap_val(s, s->n), &count, NULL);
+		if (del)
+			err = bpf_map_lookup_and_delete_batch(fd, in, batch,
+				kp_snap_key(s, s->n), kp_snap_val(s, s->n),
+				&count, NULL);
+		else
+			err = bpf_map_lookup_batch(fd, in, batch,
+				kp_snap_key(s, s->n), kp_snap_val(s, s->n),
+				&count, NULL);
 		if (err && errno == ENOSPC && s->cap < max) {
 			/* a hash bucket larger than the room left */
 			err = kp_snap_reserve(s, s->cap * 2 < max ?
@@ -211,8 +354,137 @@ int kp_map_read(int fd, struct kp_snap *s, uint32_t max)
 		memcpy(kp_snap_key(s, s->n), next, s->key_size);
 		if (!bpf_map_lookup_elem(fd, next, kp_snap_val(s, s->n)))
 			s->n++;
+		if (del) {
+			bpf_map_delete_elem(fd, next);
+			continue; /* from the first key again */
+		}
 		memcpy(prevk, next, s->key_size);
 		have_prev = true;
 	}
 	return 0;
+}
+
+int kp_map_read(int fd, struct kp_snap *s, uint32_t max)
+{
+	return map_read(fd, s, max, false);
+}
+
+int kp_map_drain(int fd, struct kp_snap *s, uint32_t max)
+{
+	return map_read(fd, s, max, true);
+}
+
+size_t kp_gc_scan(struct kp_gc *gc, const void *elems, size_t n,
+		  size_t stride, kp_owner_fn owner)
+{
+	uint64_t id, last = 0;
+	size_t i;
+
+	kp_gc_done(gc);
+	if (time(NULL) - gc->last < GC_PERIOD_S || !n)
+		return 0;
+	gc->last = time(NULL);
+	gc->dead = calloc(n, sizeof(*gc->dead));
+	if (!gc->dead)
+		return 0;
+	for (i = 0; i < n; i++) {
+		id = owner((const char *)elems + i * stride);
+		if (!id || id == last) /* sorted: an owner's entries adjoin */
+			continue;
+		last = id;
+		if (!kp_proc_thread_alive(gc->proc_root, id >> 32,
+					  (uint32_t)id ? (uint32_t)id : id >> 32))
+			gc->dead[gc->ndead++] = id;
+	}
+	return gc->ndead;
+}
+
+bool kp_gc_dead(const struct kp_gc *gc, uint64_t owner)
+{
+	size_t i;
+
+	for (i = 0; i < gc->ndead; i++) /* few: threads end rarely */
+		if (gc->dead[i] == owner)
+			return true;
+	return false;
+}
+
+void kp_gc_done(struct kp_gc *gc)
+{
+	free(gc->dead);
+	gc->dead = NULL;
+	gc->ndead = 0;
+}
+
+void kp_counts_init(struct kp_counts *c, size_t key_size, size_t val_size,
+		    kp_owner_fn owner, const char *proc_root)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	c->owner = owner;
+	c->gc.proc_root = proc_root;
+	c->gc.last = time(NULL);
+	kp_snap_init(&c->prev, key_size, val_size);
+	kp_snap_init(&c->cur, key_size, val_size);
+}
+
+/* Delete the entries of ended owners from the map and from cur. */
+static void drop_dead(struct kp_counts *c)
+{
+	struct kp_snap *s = &c->cur;
+	size_t i, j = 0;
+
+	for (i = 0; i < s->n; i++) {
+		void *k = kp_snap_key(s, i);
+
+		if (kp_gc_dead(&c->gc, c->owner(k))) {
+			bpf_map_delete_elem(c->fd, k);
+			continue;
+		}
+		if (i != j) {
+			memcpy(kp_snap_key(s, j), k, s->key_size);
+			memcpy(kp_snap_val(s, j), kp_snap_val(s, i),
+			       s->nvals * sizeof(uint64_t));
+		}
+		j++;
+	}
+	s->n = j;
+}
+
+int kp_counts_read(struct kp_counts *c, kp_delta_fn fn, void *arg)
+{
+	size_t ndead = 0;
+	int err;
+
+	if (c->owner)
+		ndead = kp_gc_scan(&c->gc, c->prev.keys, c->prev.n,
+				   c->prev.key_size, c->owner);
+	err = kp_map_read(c->fd, &c->cur, c->max);
+	if (!err)
+		err = kp_snap_sort(&c->cur);
+	if (!err)
+		err = kp_snap_delta(&c->prev, &c->cur, fn, arg);
+	if (!err) {
+		if (ndead)
+			drop_dead(c);
+		kp_snap_swap(&c->prev, &c->cur);
+	}
+	kp_gc_done(&c->gc);
+	return err;
+}
+
+int kp_counts_lost(struct kp_counts *c, struct kp_interval *iv,
+		   const char *name, uint64_t lost)
+{
+	int err = kp_interval_add_lost(iv, name, lost - c->lost_prev);
+
+	c->lost_prev = lost;
+	return err;
+}
+
+void kp_counts_free(struct kp_counts *c)
+{
+	kp_snap_free(&c->prev);
+	kp_snap_free(&c->cur);
+	kp_gc_done(&c->gc);
 }

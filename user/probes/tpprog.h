@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Probes whose programs come in two flavours per kernel tracepoint: a
- * BTF-typed one (tp_btf) and a raw_tp twin with the same raw arguments for
- * kernels without tracepoint BTF (block and net; their classic tracefs
- * events carry no kernel pointers). Choose one per event before load,
- * attach each on its own, and read a hash map whole.
+ * One probe lifecycle, shared by every probe. A probe describes its BPF
+ * object by an event table (struct kp_event: each traced event with its
+ * BTF-typed program and its fallback twin, the skeleton's typed programs)
+ * and three skeleton calls (struct kp_bpf_ops); this module does the rest:
+ * check the kernel, choose tp_btf or the fallback per event before load,
+ * load (in auto mode a verifier refusal of the BTF-typed flavour retries
+ * with the fallbacks), fill the pid filter, attach each program on its own
+ * and record how, or why not, in the probe's status. kp_counts turns a
+ * probe's counting map into per-interval deltas and deletes the entries of
+ * threads that ended.
  */
 #ifndef KP_TPPROG_H
 #define KP_TPPROG_H
@@ -12,32 +17,71 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <bpf/libbpf.h>
 #include "user/probes/probe.h"
 #include "user/core/snap.h"
 
-struct kp_tp_event {
-	const char *name;      /* the tracepoint, "block_rq_issue" */
-	const char *btf_prog;  /* its programs in the object */
-	const char *raw_prog;
+/* One traced event of a probe. */
+struct kp_event {
+	const char *name;             /* the tracepoint: "kvm_exit" */
+	struct bpf_program *btf;      /* its tp_btf program */
+	struct bpf_program *fallback; /* its classic or raw_tp twin, or NULL */
+	const char *category;         /* the fallback is the classic tracefs
+				       * tracepoint category:name; NULL: raw_tp */
+	/* the tp_btf program also needs one of these BTF structs (kvm_exit:
+	 * the vendor vcpu struct it reads the exit reason from) */
+	const char *needs[2];
+	const char *needs_hint;       /* why they may be missing */
+	unsigned int group;           /* nonzero: the events of one group all
+				       * take the same flavour */
+};
+
+/* An event whose fallback is a raw_tp twin (block, net, sched). */
+static inline struct kp_event kp_event_raw(const char *name,
+					   struct bpf_program *btf,
+					   struct bpf_program *raw)
+{
+	return (struct kp_event){ .name = name, .btf = btf, .fallback = raw };
+}
+
+/* A probe's events, as chosen and attached (filled by kp_bpf_ops.open). */
+struct kp_progs {
+	struct kp_event ev[KP_PROBE_MAX_PROGS];
+	size_t n;
+	struct bpf_map *pid_filter;   /* filled with the -p pids, or NULL */
+	struct bpf_program *prog[KP_PROBE_MAX_PROGS]; /* chosen, NULL: none */
+	struct bpf_link *link[KP_PROBE_MAX_PROGS];
+};
+
+/* What the lifecycle needs of a probe's skeleton; p is the probe's state. */
+struct kp_bpf_ops {
+	/* Open the skeleton and configure it (rodata, map sizes, maps it
+	 * shares); fill pp->ev, pp->n and pp->pid_filter. 0 or -errno. */
+	int (*open)(void *p, const struct kp_probe_env *env,
+		    struct kp_progs *pp);
+	int (*load)(void *p);
+	void (*destroy)(void *p);     /* the skeleton; NULL-safe */
 };
 
 /*
- * Per event, autoload the tp_btf program when mode allows it and the
- * kernel's BTF has btf_trace_<name>, else the raw_tp one (mode
- * KP_ATTACH_BTF: neither). A tp_btf program without its BTF target would
- * fail the whole object's load. Fills st->progs[0..n).
+ * Open, choose, load and fill the pid filter; on error st->reason says
+ * why. In KP_ATTACH_AUTO a refused load is retried with the fallbacks.
+ * 0 or -errno.
  */
-void kp_tp_choose(struct bpf_object *obj, const struct kp_tp_event *ev,
-		  size_t n, struct kp_ksupport *ks, enum kp_attach mode,
-		  struct kp_probe_status *st);
+int kp_progs_load(struct kp_progs *pp, const struct kp_bpf_ops *ops, void *p,
+		  const struct kp_probe_env *env, struct kp_probe_status *st);
 /*
- * Attach every chosen program on its own (links[i] for ev[i]): one failure
- * leaves the rest, and is recorded in st. Returns how many attached.
+ * Attach every chosen program on its own: one failure leaves the rest and
+ * is recorded in st. Returns how many attached; none: st->reason says why.
  */
-size_t kp_tp_attach(struct bpf_object *obj, const struct kp_tp_event *ev,
-		    size_t n, struct bpf_link **links,
-		    struct kp_probe_status *st);
+size_t kp_progs_attach(struct kp_progs *pp, struct kp_probe_status *st);
+/* Attach or detach event i's chosen program (a duty cycle). 0 or -errno. */
+int kp_progs_set(struct kp_progs *pp, size_t i, bool on);
+void kp_progs_detach(struct kp_progs *pp);
+/* Whether event name's program attached. */
+bool kp_progs_attached(const struct kp_progs *pp, const char *name);
+
 /*
  * Why program prog of event could not attach (err: -errno), as a one-line
  * reason in why. category: the tracefs category of a classic tracepoint
@@ -45,19 +89,64 @@ size_t kp_tp_attach(struct bpf_object *obj, const struct kp_tp_event *ev,
  */
 void kp_attach_error(int err, const char *category, const char *event,
 		     const char *prog, char *why, size_t len);
-/* A load error as a one-line reason in st->reason. */
-void kp_tp_load_error(int err, struct kp_probe_status *st);
-/* st->reason when no program attached: the first program's reason. */
-void kp_no_program_reason(struct kp_probe_status *st);
-/* Fill a probe's pid_filter map (fd) with the -p pids. 0 or -errno. */
+/* Fill a pid_filter map (fd) with the -p pids. 0 or -errno. */
 int kp_set_pid_filter(int fd, const struct kp_opts *o);
-/* Whether st's program for event name attached. */
-bool kp_tp_attached(const struct kp_probe_status *st, const char *name);
+/* Whether process pid passes the -p filter (always without -p). */
+bool kp_opts_pid_wanted(const struct kp_opts *o, uint32_t pid);
 
 /*
  * Read hash map fd (at most max entries) into s, in batches where the
- * kernel supports it. 0 or -errno.
+ * kernel supports it; kp_map_drain() deletes what it read. 0 or -errno.
  */
 int kp_map_read(int fd, struct kp_snap *s, uint32_t max);
+int kp_map_drain(int fd, struct kp_snap *s, uint32_t max);
+
+/*
+ * The thread an entry belongs to, as pid << 32 | tid (tid 0: the whole
+ * process), for deleting the entries of threads that ended; 0: an entry
+ * that never ends (the host's).
+ */
+typedef uint64_t (*kp_owner_fn)(const void *elem);
+
+/* Owners that ended, checked every GC period against /proc. */
+struct kp_gc {
+	const char *proc_root;
+	time_t last;
+	uint64_t *dead;
+	size_t ndead;
+};
+
+/*
+ * Once per GC period: which owners of elems (n of stride bytes) ended,
+ * taken before the map is read (an entry deleted after that read cannot
+ * have changed since). Returns how many (0 between periods).
+ */
+size_t kp_gc_scan(struct kp_gc *gc, const void *elems, size_t n,
+		  size_t stride, kp_owner_fn owner);
+bool kp_gc_dead(const struct kp_gc *gc, uint64_t owner);
+void kp_gc_done(struct kp_gc *gc);
+
+/* A probe's counting map, read each interval into per-key deltas. */
+struct kp_counts {
+	int fd;
+	uint32_t max;
+	struct kp_snap prev, cur;
+	kp_owner_fn owner;            /* NULL: entries are never collected */
+	struct kp_gc gc;
+	uint64_t lost_prev;
+};
+
+void kp_counts_init(struct kp_counts *c, size_t key_size, size_t val_size,
+		    kp_owner_fn owner, const char *proc_root);
+/*
+ * Read the map, hand each key's delta since the last read to fn, then
+ * delete the entries of owners that ended (their last counts are in this
+ * read). 0 or -errno.
+ */
+int kp_counts_read(struct kp_counts *c, kp_delta_fn fn, void *arg);
+/* Events lost since the last call (lost: the probe's counter) into iv. */
+int kp_counts_lost(struct kp_counts *c, struct kp_interval *iv,
+		   const char *name, uint64_t lost);
+void kp_counts_free(struct kp_counts *c);
 
 #endif /* KP_TPPROG_H */
