@@ -84,8 +84,9 @@ struct vcpu {
 	uint64_t io, mmio, hlt, cpuid;
 	uint64_t exits[NR_EXIT_KINDS];
 	bool done;
-	bool have_schedstat;
+	bool have_schedstat, have_start;
 	uint64_t cpu_ns, run_delay_ns;
+	uint64_t cpu_start_ns, run_delay_start_ns; /* before waiting for go */
 	/* spin timer, main thread only */
 	bool spin_started, spin_released;
 	struct timespec spin_start;
@@ -582,7 +583,8 @@ static int vcpu_check_counts(struct vcpu *v)
  * current slice; reading the thread's cpu clock folds the slice in first
  * (task_sched_runtime() calls update_curr()).
  */
-static void vcpu_read_schedstat(struct vcpu *v)
+static bool read_schedstat(struct vcpu *v, uint64_t *cpu_ns,
+			   uint64_t *run_delay_ns)
 {
 	char path[64], buf[128], *end;
 	struct timespec ts;
@@ -593,17 +595,22 @@ static void vcpu_read_schedstat(struct vcpu *v)
 	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", v->tid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return;
+		return false;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return;
+		return false;
 	buf[n] = '\0';
-	v->cpu_ns = strtoull(buf, &end, 10);
+	*cpu_ns = strtoull(buf, &end, 10);
 	if (end == buf || *end != ' ')
-		return;
-	v->run_delay_ns = strtoull(end, &end, 10);
-	v->have_schedstat = true;
+		return false;
+	*run_delay_ns = strtoull(end, &end, 10);
+	return true;
+}
+
+static void vcpu_read_schedstat(struct vcpu *v)
+{
+	v->have_schedstat = read_schedstat(v, &v->cpu_ns, &v->run_delay_ns);
 }
 
 /* Name the thread as QEMU does, without /proc (prctl on itself). */
@@ -624,6 +631,10 @@ static void vcpu_wait_for_go(struct vcpu *v)
 {
 	struct exerciser *ex = v->ex;
 
+	/* the run's own window starts here: the thread only sleeps until
+	 * main lets it go (a test's probe starts meanwhile) */
+	v->have_start = read_schedstat(v, &v->cpu_start_ns,
+				       &v->run_delay_start_ns);
 	pthread_mutex_lock(&ex->go_lock);
 	ex->nr_ready++;
 	pthread_cond_signal(&ex->ready_cond);
@@ -874,10 +885,16 @@ static void print_vcpu(const struct vcpu *v)
 		printf("%s\"%s\":%" PRIu64, k ? "," : "", exit_kind_names[k],
 		       v->exits[k]);
 	if (v->have_schedstat)
-		printf("},\"run_delay_ns\":%" PRIu64 ",\"cpu_ns\":%" PRIu64 "}",
+		printf("},\"run_delay_ns\":%" PRIu64 ",\"cpu_ns\":%" PRIu64,
 		       v->run_delay_ns, v->cpu_ns);
 	else
-		printf("},\"run_delay_ns\":null,\"cpu_ns\":null}");
+		printf("},\"run_delay_ns\":null,\"cpu_ns\":null");
+	if (v->have_schedstat && v->have_start)
+		printf(",\"run_delay_start_ns\":%" PRIu64
+		       ",\"cpu_start_ns\":%" PRIu64 "}",
+		       v->run_delay_start_ns, v->cpu_start_ns);
+	else
+		printf(",\"run_delay_start_ns\":null,\"cpu_start_ns\":null}");
 }
 
 static int print_truth(const struct exerciser *ex)
