@@ -17,6 +17,7 @@
 #include "exits.h"
 #include "kp_helpers.bpf.h"
 #include "kp_common.bpf.h"
+#include "vcpu_name.bpf.h"
 #include "core_fixes.bpf.h"
 
 struct {

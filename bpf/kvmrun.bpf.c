@@ -23,6 +23,7 @@
 #include "sched.h"
 #include "kp_helpers.bpf.h"
 #include "kp_common.bpf.h" /* sched's pid filter and lost counter */
+#include "vcpu_name.bpf.h"
 
 /* Set by the loader while the exits or the sched probe runs. */
 bool exits_on = false;

@@ -18,6 +18,19 @@
 #include <unistd.h>
 #include "user/identity/vmproc.h"
 
+/* bpf/vcpu_name.bpf.h for the host: comm comes from fake_comm */
+static const char *fake_comm;
+static long bpf_get_current_comm(char *buf, unsigned int size)
+{
+	memset(buf, 0, size); /* the kernel pads comm with zeros too */
+	snprintf(buf, size, "%s", fake_comm);
+	return 0;
+}
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+#include "bpf/vcpu_name.bpf.h"
+
 #define FIXTURE_REL "tests/fixtures"
 
 static char fixtures[PATH_MAX], proc[PATH_MAX + 8], run[PATH_MAX + 32];
@@ -279,6 +292,32 @@ static void read_taps__fixture__dedups_queues_and_skips_others(void **state)
 	assert_int_equal(kp_proc_read_taps(proc, 6200, names, 8), -ENOENT);
 }
 
+/* The BPF parser (exits, sched) reads names as kp_parse_vcpu_name does. */
+static void bpf_comm_vcpu__agrees_with_the_userspace_parser(void **state)
+{
+	static const char *const names[] = {
+		"CPU 0/KVM", "CPU 1/KVM", "CPU 17/KVM", "CPU 4095/KVM",
+		"CPU 65534/KVM", "CPU 65535/KVM", "CPU 99999/KVM",
+		"CPU 123456/KVM", "CPU /KVM", "CPU 1/KVMx", "CPU 1/KV",
+		"CPU 1", "CPU x/KVM", "cpu 1/KVM", "CPU  1/KVM", "CPU 1/kvm",
+		"qemu-system-x86", "IO iothread1", "", "CPU 0012/KVM",
+	};
+	size_t i;
+	int want;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		fake_comm = names[i];
+		want = kp_parse_vcpu_name(names[i]);
+		if (want == 65535) /* the BPF maps' "unknown" */
+			want = -1;
+		if (kp_comm_vcpu() != want)
+			fail_msg("\"%s\": BPF %d, userspace %d", names[i],
+				 kp_comm_vcpu(), want);
+	}
+	fake_comm = "CPU 3/KVM";
+	assert_int_equal(kp_comm_vcpu(), 3);
+}
+
 static void kvm_fd_link__vm_and_vcpu__are_kvm(void **state)
 {
 	assert_true(kp_is_kvm_fd_link("anon_inode:kvm-vm"));
@@ -400,6 +439,7 @@ int main(void)
 		cmocka_unit_test(classify_thread__qemu_names__give_roles),
 		cmocka_unit_test(vhost_comm__owner_pid__is_parsed),
 		cmocka_unit_test(uuid_valid__forms),
+		cmocka_unit_test(bpf_comm_vcpu__agrees_with_the_userspace_parser),
 		cmocka_unit_test(kvm_fd_link__vm_and_vcpu__are_kvm),
 		cmocka_unit_test(holds_kvm__fixture__only_the_vm_holder),
 	};
