@@ -867,14 +867,30 @@ static void config_load__too_many_rules__names_the_first_extra_header(void **sta
 }
 
 /* n rules r0.. of the file, then the five built-in names with file values */
+/* The name of built-in rule i (in kp_default_rules' order), or NULL. */
+static const char *default_rule_name(size_t i, char *name, size_t len)
+{
+	const char *p = kp_default_rules, *end;
+
+	while ((p = strstr(p, "[alert "))) {
+		p += strlen("[alert ");
+		if (i-- == 0) {
+			end = strchr(p, ']');
+			assert_non_null(end);
+			snprintf(name, len, "%.*s", (int)(end - p), p);
+			return name;
+		}
+	}
+	return NULL;
+}
+
+/* n rules of the file's own, then (override) one of each built-in name,
+ * built-in rule i with threshold 1000 + i. */
 static char *rules_text(size_t n, bool override)
 {
-	static const char *const builtin[] = {
-		"vcpu_ready_warning", "vcpu_ready_critical", "vm_swap_in",
-		"disk_latency_p99", "packet_drops",
-	};
-	size_t cap = (n + 8) * 64, len = 0, i;
-	char *text = malloc(cap);
+	size_t nb = default_rule_count();
+	size_t cap = (n + nb + 8) * 96, len = 0, i;
+	char *text = malloc(cap), name[KP_RULE_NAME_MAX];
 
 	assert_non_null(text);
 	text[0] = '\0';
@@ -882,40 +898,57 @@ static char *rules_text(size_t n, bool override)
 		len += snprintf(text + len, cap - len,
 				"[alert r%zu]\nmetric = exits\nabove = %zu\n",
 				i, i);
-	for (i = 0; override && i < 5; i++)
+	for (i = 0; override && i < nb; i++)
 		len += snprintf(text + len, cap - len,
 				"[alert %s]\nmetric = exits\nabove = %zu\n",
-				builtin[i], 1000 + i);
+				default_rule_name(i, name, sizeof(name)),
+				1000 + i);
 	return text;
+}
+
+/* Index of built-in rule name in kp_default_rules. */
+static size_t default_rule_index(const char *want)
+{
+	char name[KP_RULE_NAME_MAX];
+	size_t i;
+
+	for (i = 0; default_rule_name(i, name, sizeof(name)); i++)
+		if (!strcmp(name, want))
+			return i;
+	fail_msg("no built-in rule '%s'", want);
+	return 0;
 }
 
 static void config_load__file_overriding_the_builtins__limit_counts_the_merged_set(void **state)
 {
-	char *text = rules_text(KP_MAX_RULES - 5, true);
+	size_t nb = default_rule_count();
+	char *text = rules_text(KP_MAX_RULES - nb, true);
 	const struct kp_alert_rule *r;
 
-	/* 123 rules of its own and the 5 built-in names: 128 in all */
+	/* 128 - nb rules of its own and every built-in name: 128 in all */
+	assert_true(nb > 0 && nb < KP_MAX_RULES);
 	assert_config_ok(text);
 	assert_int_equal(cfg.nrules, KP_MAX_RULES);
 	r = find_rule("packet_drops");
 	assert_int_equal(r->metric, kp_metric_by_json("exits"));
-	assert_near(r->threshold, 1004);
+	assert_near(r->threshold, 1000 + default_rule_index("packet_drops"));
 	free(text);
 }
 
 static void config_load__builtins_past_the_limit__are_refused_naming_the_file(void **state)
 {
-	char *text = rules_text(KP_MAX_RULES - 4, false);
+	size_t nb = default_rule_count();
+	char *text = rules_text(KP_MAX_RULES - nb + 1, false);
 	char want[256];
 
-	/* 124 of the file and 5 built-in ones: one too many */
+	/* the file's rules and the built-in ones: one too many */
 	snprintf(want, sizeof(want),
 		 "t.conf: too many rules with the built-in ones (at most %d; [alerts] defaults = no turns them off)",
 		 KP_MAX_RULES);
 	assert_config_error(text, want);
 	free(text);
-	/* 123 and the 5: exactly the limit */
-	text = rules_text(KP_MAX_RULES - 5, false);
+	/* one fewer: exactly the limit */
+	text = rules_text(KP_MAX_RULES - nb, false);
 	assert_config_ok(text);
 	assert_int_equal(cfg.nrules, KP_MAX_RULES);
 	assert_non_null(find_rule("packet_drops"));
