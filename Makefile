@@ -71,7 +71,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/tes
 # keep BPF objects and skeletons between builds
 .SECONDARY:
 .PHONY: FORCE all deps test test-unit test-integration test-vm demo bench \
-	clean format test-sanitize san-bins fuzz fuzz-bins
+	clean format test-sanitize test-soak san-bins fuzz
 
 all: $(OUT)/kvmprobe $(OUT)/kvm-exerciser $(IO_TOOLS)
 
@@ -212,6 +212,10 @@ test-unit: $(UNIT_TESTS)
 test-integration: all $(OUT)/tests/kp-iddump
 	$(Q)tools/deps.sh test
 	$(Q)tests/run.sh integration
+
+test-soak: all
+	$(Q)tools/deps.sh test
+	$(Q)tests/run.sh soak
 
 test-vm: all
 	$(Q)tools/deps.sh test

@@ -23,6 +23,10 @@ if [ "$what" = fuzz ] || [ "$what" = all ]; then
 		run_one "fuzz/replay_$t" tests/fuzz/run.sh replay "$t"
 	done
 fi
+if [ "$what" = soak ] || [ "$what" = all ]; then
+	# about 2 minutes; takes the integration lock itself
+	run_one "soak/churn" bash tests/soak/test_churn.sh
+fi
 if [ "$what" = sanitize ]; then
 	bin=build-san
 	logdir=build-san/test-logs
