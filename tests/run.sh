@@ -16,17 +16,6 @@ skip=0
 failed=()
 logdir=build/test-logs
 bin=build
-if [ "$what" = fuzz ] || [ "$what" = all ]; then
-	# every corpus input once, crash inputs found before included
-	for t in tests/fuzz/corpus/*/; do
-		t=$(basename "$t")
-		run_one "fuzz/replay_$t" tests/fuzz/run.sh replay "$t"
-	done
-fi
-if [ "$what" = soak ] || [ "$what" = all ]; then
-	# about 2 minutes; takes the integration lock itself
-	run_one "soak/churn" bash tests/soak/test_churn.sh
-fi
 if [ "$what" = sanitize ]; then
 	bin=build-san
 	logdir=build-san/test-logs
@@ -102,6 +91,17 @@ if [ "$what" = sanitize ]; then
 		run_one "sanitize/integration/$t" bash \
 			"tests/integration/test_$t.sh"
 	done
+fi
+if [ "$what" = fuzz ] || [ "$what" = all ]; then
+	# every corpus input once, crash inputs found before included
+	for t in tests/fuzz/corpus/*/; do
+		t=$(basename "$t")
+		run_one "fuzz/replay_$t" tests/fuzz/run.sh replay "$t"
+	done
+fi
+if [ "$what" = soak ] || [ "$what" = all ]; then
+	# about 2 minutes; takes the integration lock itself
+	run_one "soak/churn" bash tests/soak/test_churn.sh
 fi
 if [ "$what" = vm ] || [ "$what" = all ]; then
 	run_one "vm/nested_kvm_exit" bash tests/vm/run.sh \
