@@ -60,6 +60,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int started;
 	struct timeval tv = { .tv_sec = 5 };
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	static uint32_t nconn;
+	struct sockaddr_in src = { 0 };
+	int tries;
 	char buf[4096];
 	size_t off = 0;
 	ssize_t n;
@@ -73,10 +77,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		abort();
+	/*
+	 * The server closes first and keeps each (client, server) pair in
+	 * TIME_WAIT for a minute: hundreds of thousands of connections would
+	 * exhaust the client ports of one address. Each connection comes
+	 * from another address of 127.0.0.0/8.
+	 */
+	src.sin_family = AF_INET;
+	src.sin_addr.s_addr = htonl(0x7f010000u | (nconn++ & 0xffff));
+	if (bind(fd, (struct sockaddr *)&src, sizeof(src)))
+		abort();
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)))
-		abort(); /* the server stopped listening */
+	/*
+	 * Hundreds of thousands of connections: a client port can run out
+	 * for a moment (EADDRNOTAVAIL); only a refusal means the server
+	 * stopped listening.
+	 */
+	for (tries = 0; connect(fd, (struct sockaddr *)&addr, sizeof(addr));
+	     tries++) {
+		if ((errno != EADDRNOTAVAIL && errno != EAGAIN) ||
+		    tries == 200) {
+			fprintf(stderr, "fuzz_http: connect: %s\n",
+				strerror(errno));
+			abort();
+		}
+		usleep(10000);
+	}
 	while (off < size) {
 		n = send(fd, data + off, size - off, MSG_NOSIGNAL);
 		if (n <= 0)
@@ -89,6 +116,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (n > 0);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		abort(); /* no reply and no close within 5 s: the server hangs */
+	/* the server closed first; reset rather than keep a TIME_WAIT port */
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(fd);
 	return 0;
 }
