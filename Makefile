@@ -3,12 +3,28 @@
 # `make test` runs every test, `make demo` shows the probe on this host.
 
 ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/')
-OUT := build
 CLANG ?= clang
 LLVM_STRIP ?= llvm-strip
 BPFTOOL ?= bpftool
-CC ?= gcc
 VERSION := 0.1.0
+
+# SANITIZE=1: the same tree built by clang with AddressSanitizer (with
+# LeakSanitizer) and UndefinedBehaviorSanitizer in build-san/, so build/
+# stays as it is. Every report is fatal: -fno-sanitize-recover, and the
+# tests run with halt_on_error/abort_on_error (tests/run.sh sanitize).
+# The objects carry libFuzzer's coverage hooks too (fuzzer-no-link, inert
+# without libFuzzer), so the fuzz targets link the very same objects.
+ifeq ($(SANITIZE),1)
+OUT := build-san
+CC := $(CLANG)
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fsanitize=fuzzer-no-link -fno-omit-frame-pointer
+CFLAGS ?= -O1 -g
+else
+OUT := build
+CC ?= gcc
+SAN_FLAGS :=
+endif
 
 ifeq ($(wildcard vmlinux/$(ARCH)/vmlinux.h),)
 $(error unsupported arch '$(ARCH)': no vmlinux/$(ARCH)/vmlinux.h (tools/gen-vmlinux.sh))
@@ -21,7 +37,7 @@ Q := @
 endif
 
 CFLAGS ?= -O2 -g
-KP_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -I. -I$(OUT) \
+KP_CFLAGS := $(CFLAGS) $(SAN_FLAGS) -std=gnu11 -Wall -Wextra -Werror -I. -I$(OUT) \
 	-DKP_VERSION=\"$(VERSION)\"
 LIBS := -lbpf -lelf -lz -ljson-c -linih -lmicrohttpd -lcap -lm
 # the libvirt resolver backend
@@ -54,8 +70,8 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/tes
 .DELETE_ON_ERROR:
 # keep BPF objects and skeletons between builds
 .SECONDARY:
-.PHONY: all deps test test-unit test-integration test-vm demo bench \
-	clean format
+.PHONY: FORCE all deps test test-unit test-integration test-vm demo bench \
+	clean format test-sanitize test-soak san-bins fuzz
 
 all: $(OUT)/kvmprobe $(OUT)/kvm-exerciser $(IO_TOOLS)
 
@@ -81,7 +97,14 @@ $(OUT)/kvm_exit_names.h: tools/gen-kvm-exit-names.sh | $(OUT)/.deps-build
 	@echo "  GEN     $@"
 	$(Q)tools/gen-kvm-exit-names.sh > $@
 
-$(OUT)/user/%.o: user/%.c $(USER_HDRS) bpf/*.h $(SKELS) $(OUT)/kvm_exit_names.h
+# the compiler flags are a prerequisite: a changed flag (SANITIZE's
+# coverage hooks, CFLAGS) rebuilds the objects
+$(OUT)/.cflags: FORCE | $(OUT)/.deps-build
+	$(Q)echo '$(CC) $(KP_CFLAGS)' | cmp -s - $@ || echo '$(CC) $(KP_CFLAGS)' > $@
+FORCE:
+
+$(OUT)/user/%.o: user/%.c $(USER_HDRS) bpf/*.h $(SKELS) $(OUT)/kvm_exit_names.h \
+		$(OUT)/.cflags
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(KP_CFLAGS) -c $< -o $@
@@ -100,10 +123,13 @@ $(OUT)/%-exerciser: tools/%-exerciser.c | $(OUT)/.deps-build
 	$(Q)$(CC) $(KP_CFLAGS) -o $@ $<
 
 # Unit tests: one cmocka binary per pure module, linking only that module.
-# the objects a test links are prerequisites too: no stale links
+# the objects a test links are prerequisites too: no stale links.
+# (libobjs has no '%': in a pattern rule's second expansion make would
+# replace it by the stem, and $(filter %.o,...) kept nothing.)
+objsof = $(foreach w,$(1),$(if $(filter-out $(w:.o=),$(w)),$(w)))
 .SECONDEXPANSION:
 $(OUT)/tests/test_%: tests/unit/test_%.c $$(call obj,$$*) \
-		$$(filter %.o,$$(TEST_LIBS_$$*)) $(OUT)/.deps-build
+		$$(call objsof,$$(TEST_LIBS_$$*)) $(OUT)/.deps-build
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(KP_CFLAGS) -Wno-unused-parameter -o $@ $< $(call obj,$*) \
@@ -135,7 +161,48 @@ TEST_LIBS_outq := -lpthread
 TEST_LIBS_http := $(call obj,cli) -lmicrohttpd -lpthread
 $(call obj,domxml): KP_CFLAGS += $(XML_CFLAGS)
 
+# libFuzzer targets (tests/fuzz/): one per parser of outside input, built
+# with SANITIZE=1 only (clang, ASan, UBSan, libFuzzer).
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_LIBS_proc_stat := $(call obj,vmproc)
+FUZZ_LIBS_cmdline := $(call obj,vmproc)
+FUZZ_LIBS_cgroup := $(call obj,vmproc)
+FUZZ_LIBS_fdinfo := $(call obj,vmproc)
+FUZZ_LIBS_comm := $(call obj,procfs) $(call obj,vmproc)
+FUZZ_LIBS_uevent := $(call obj,blkdev)
+FUZZ_LIBS_tun_flags := $(call obj,netdev) $(call obj,vmproc)
+FUZZ_LIBS_net_dev := $(call obj,netdev) $(call obj,vmproc)
+FUZZ_LIBS_domxml := $(call obj,domxml) -lxml2
+FUZZ_LIBS_config := $(call obj,config) $(call obj,cli) $(call obj,alert) \
+	$(call obj,metrics) $(call obj,record) $(call obj,hist) -linih -lm
+FUZZ_LIBS_http := $(call obj,http) $(call obj,cli) -lmicrohttpd -lpthread
+$(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h \
+		$$(call objsof,$$(FUZZ_LIBS_$$*)) $(OUT)/.deps-build
+ifneq ($(SANITIZE),1)
+	$(error fuzz targets need the sanitizer build: make SANITIZE=1 $@)
+endif
+	@echo "  FUZZ    $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(KP_CFLAGS) $(XML_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(FUZZ_LIBS_$*)
+
+# the sanitizer build (SANITIZE=1: build-san/) and what runs on it
+san-bins: $(OUT)/kvmprobe $(UNIT_TESTS) $(FUZZ_BINS)
+
+test-sanitize:
+	$(Q)$(MAKE) --no-print-directory SANITIZE= all
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 san-bins
+	$(Q)tools/deps.sh test
+	$(Q)tests/run.sh sanitize
+
+# make fuzz [FUZZ_SECONDS=30]: every target for FUZZ_SECONDS under ASan
+fuzz:
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 san-bins
+	$(Q)tests/fuzz/run.sh fuzz
+
 test: all $(UNIT_TESTS) $(OUT)/tests/kp-iddump
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 san-bins
 	$(Q)tools/deps.sh test
 	$(Q)tests/run.sh all
 
@@ -145,6 +212,10 @@ test-unit: $(UNIT_TESTS)
 test-integration: all $(OUT)/tests/kp-iddump
 	$(Q)tools/deps.sh test
 	$(Q)tests/run.sh integration
+
+test-soak: all
+	$(Q)tools/deps.sh test
+	$(Q)tests/run.sh soak
 
 test-vm: all
 	$(Q)tools/deps.sh test
@@ -168,4 +239,5 @@ format:
 clean:
 	rm -rf $(OUT)/*.o $(OUT)/*.skel.h $(OUT)/user $(OUT)/tests \
 		$(OUT)/kvmprobe $(OUT)/kvm-exerciser $(IO_TOOLS) $(OUT)/bpf-floor \
-		$(OUT)/kvm_exit_names.h $(OUT)/.deps-build
+		$(OUT)/kvm_exit_names.h $(OUT)/.deps-build $(OUT)/.cflags
+	rm -rf build-san

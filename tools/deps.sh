@@ -5,7 +5,8 @@
 set -eu
 
 BUILD="make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
-libjson-c-dev libinih-dev libmicrohttpd-dev libcap-dev libcmocka-dev pkg-config linux-libc-dev libvirt-dev libxml2-dev"
+libjson-c-dev libinih-dev libmicrohttpd-dev libcap-dev libcmocka-dev pkg-config linux-libc-dev libvirt-dev libxml2-dev
+libclang-rt-14-dev"
 # test: jq for the integration checks; qemu, busybox and cpio for the
 # nested-VM test (tests/vm); bpftrace and libbpf-tools as reference peers,
 # linux-perf for the scheduler benchmark (perf bench sched pipe);

@@ -103,3 +103,20 @@ sum_vcpu() {
 	jq -s --argjson pid "$2" --argjson tid "$3" \
 		"[.[] | select(.type == \"vm\" and .vm.pid == \$pid) | .vcpus[] | select(.tid == \$tid) | $4 // 0] | add // 0" "$1"
 }
+
+# map_entries PID NAME: entries in the BPF map NAME (truncated to 15
+# characters by the kernel) that process PID holds open, found through
+# /proc/PID/fdinfo (map_id) and bpftool; prints -1 when PID holds no such map.
+map_entries() {
+	local pid=$1 name=${2:0:15} fi id n
+	for fi in /proc/"$pid"/fdinfo/*; do
+		id=$(sed -n 's/^map_id:\s*//p' "$fi" 2>/dev/null)
+		[ -n "$id" ] || continue
+		[ "$(bpftool map show id "$id" -j 2>/dev/null | jq -r .name)" = "$name" ] ||
+			continue
+		n=$(bpftool map dump id "$id" -j 2>/dev/null | jq length)
+		echo "${n:--1}"
+		return 0
+	done
+	echo -1
+}

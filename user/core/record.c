@@ -228,7 +228,9 @@ void kp_samples_sort(struct kp_sample_set *s)
 
 void kp_vm_sort_vcpus(struct kp_vm_rec *vm)
 {
-	qsort(vm->vcpus, vm->nvcpus, sizeof(*vm->vcpus), cmp_vcpu);
+	/* qsort(NULL, 0) is undefined (its pointer is nonnull) */
+	if (vm->nvcpus > 1)
+		qsort(vm->vcpus, vm->nvcpus, sizeof(*vm->vcpus), cmp_vcpu);
 }
 
 int kp_interval_finish(struct kp_interval *iv)
@@ -250,12 +252,15 @@ int kp_interval_finish(struct kp_interval *iv)
 				if (err)
 					return err;
 			}
-			qsort(vc->s.v, vc->s.n, sizeof(*vc->s.v), cmp_sample);
+			if (vc->s.n > 1)
+				qsort(vc->s.v, vc->s.n, sizeof(*vc->s.v),
+				      cmp_sample);
 		}
-		qsort(vm->s.v, vm->s.n, sizeof(*vm->s.v), cmp_sample);
+		if (vm->s.n > 1)
+			qsort(vm->s.v, vm->s.n, sizeof(*vm->s.v), cmp_sample);
 		kp_vm_sort_vcpus(vm);
 	}
-	if (iv->host.n)
+	if (iv->host.n > 1)
 		qsort(iv->host.v, iv->host.n, sizeof(*iv->host.v),
 		      cmp_sample);
 	return 0;

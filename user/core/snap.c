@@ -80,7 +80,8 @@ int kp_snap_sort(struct kp_snap *s)
 		idx[i] = i;
 	sort_key_size = s->key_size;
 	sort_keys = s->keys;
-	qsort(idx, s->n, sizeof(*idx), cmp_idx);
+	if (s->n > 1) /* qsort(NULL, 0) is undefined */
+		qsort(idx, s->n, sizeof(*idx), cmp_idx);
 	for (i = 0; i < s->n; i++) {
 		memcpy(keys + i * s->key_size, kp_snap_key(s, idx[i]),
 		       s->key_size);

@@ -92,7 +92,9 @@ static int cmp_ident(const void *a, const void *b)
 
 void kp_idtable_seal(struct kp_idtable *t)
 {
-	qsort(t->v, t->n, sizeof(*t->v), cmp_ident);
+	/* qsort(NULL, 0) is undefined (its pointer is nonnull) */
+	if (t->n > 1)
+		qsort(t->v, t->n, sizeof(*t->v), cmp_ident);
 }
 
 size_t kp_idtable_count(const struct kp_idtable *t)

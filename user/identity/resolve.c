@@ -551,7 +551,8 @@ static int scan_proc(struct kp_resolver *r, const uint32_t *wanted,
 		*e = *old;
 	}
 	free(r->procs);
-	qsort(nv, n, sizeof(*nv), cmp_proc);
+	if (n > 1) /* nv may be NULL when n is 0 */
+		qsort(nv, n, sizeof(*nv), cmp_proc);
 	r->procs = nv;
 	r->nprocs = n;
 	return 0;

@@ -326,7 +326,8 @@ static int read_stats(struct sched_state *ss)
 		kp_sched_flatten(raw, now, &r->flat);
 	}
 	ss->ncur = ss->stats.n;
-	qsort(ss->cur, ss->ncur, sizeof(*ss->cur), cmp_reading);
+	if (ss->ncur > 1) /* qsort(NULL, 0) is undefined */
+		qsort(ss->cur, ss->ncur, sizeof(*ss->cur), cmp_reading);
 	return 0;
 }
 
@@ -494,7 +495,8 @@ static int decode_preemptors(struct sched_state *ss, struct kp_interval *iv)
 		memcpy(&ss->pre[i].val, kp_snap_val(&ss->preempt, i),
 		       sizeof(ss->pre[i].val));
 	}
-	qsort(ss->pre, n, sizeof(*ss->pre), cmp_preemption);
+	if (n > 1)
+		qsort(ss->pre, n, sizeof(*ss->pre), cmp_preemption);
 	for (i = 0; !err && i < n; i = j) {
 		for (j = i + 1; j < n &&
 		     ss->pre[j].key.vcpu_tid == ss->pre[i].key.vcpu_tid; j++)

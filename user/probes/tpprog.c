@@ -381,7 +381,8 @@ size_t kp_gc_scan(struct kp_gc *gc, const void *elems, size_t n,
 	size_t i;
 
 	kp_gc_done(gc);
-	if (time(NULL) - gc->last < GC_PERIOD_S || !n)
+	/* under pressure each dead thread's entry is a live one's event lost */
+	if ((time(NULL) - gc->last < GC_PERIOD_S && !gc->pressure) || !n)
 		return 0;
 	gc->last = time(NULL);
 	gc->dead = calloc(n, sizeof(*gc->dead));
@@ -465,6 +466,7 @@ int kp_counts_read(struct kp_counts *c, kp_delta_fn fn, void *arg)
 	if (!err)
 		err = kp_snap_delta(&c->prev, &c->cur, fn, arg);
 	if (!err) {
+		c->gc.pressure = c->cur.n >= c->max;
 		if (ndead)
 			drop_dead(c);
 		kp_snap_swap(&c->prev, &c->cur);
@@ -478,6 +480,8 @@ int kp_counts_lost(struct kp_counts *c, struct kp_interval *iv,
 {
 	int err = kp_interval_add_lost(iv, name, lost - c->lost_prev);
 
+	if (lost != c->lost_prev)
+		c->gc.pressure = true;
 	c->lost_prev = lost;
 	return err;
 }

@@ -114,6 +114,8 @@ struct kp_gc {
 	time_t last;
 	uint64_t *dead;
 	size_t ndead;
+	bool pressure; /* the map was full or lost events at the last read:
+			* collect at every read, not once per period */
 };
 
 /*

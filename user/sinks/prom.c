@@ -380,7 +380,9 @@ static void put(struct buf *b, const char *fmt, ...)
 		if (b->err)
 			return;
 		va_start(ap, fmt);
-		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		/* NULL + 0 is undefined: the first call measures */
+		n = vsnprintf(b->p ? b->p + b->len : NULL, b->cap - b->len,
+			      fmt, ap);
 		va_end(ap);
 		if (n >= 0 && (size_t)n < b->cap - b->len) {
 			b->len += n;
