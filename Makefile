@@ -23,7 +23,7 @@ endif
 CFLAGS ?= -O2 -g
 KP_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -I. -I$(OUT) \
 	-DKP_VERSION=\"$(VERSION)\"
-LIBS := -lbpf -lelf -lz -ljson-c -linih -lmicrohttpd -lcap -lm
+LIBS := -lbpf -lelf -lz -ljson-c -linih -lmicrohttpd -lcap -lm -lncurses
 # the libvirt resolver backend
 VIRT_LIBS := -lvirt -lxml2 -lpthread
 XML_CFLAGS = $(shell pkg-config --cflags libxml-2.0 2>/dev/null)
@@ -37,7 +37,7 @@ IO_TOOLS := $(OUT)/blk-exerciser $(OUT)/tap-exerciser
 
 # pure modules: unit-tested without root or libbpf
 PURE := hist reasons cli metrics record snap procfs jsonutil vmproc domxml cgcpu \
-	idtable schedcalc
+	idtable schedcalc top_layout
 # user/: the door (main, cli) and five wings, lowest first: core,
 # identity, probes, sinks, service. A wing includes only wings below it
 # (tools/check-wings.sh, run by make test).
@@ -121,6 +121,7 @@ TEST_LIBS_config := $(call obj,cli) $(call obj,alert) $(call obj,metrics) \
 TEST_LIBS_alert := $(call obj,record) $(call obj,metrics) \
 	$(call obj,hist) -lm
 TEST_LIBS_domxml := -lxml2
+TEST_LIBS_top_layout := $(call obj,hist) -ljson-c -lm
 
 # kp-iddump: prints the resolver's identity table (tests/integration)
 IDDUMP_OBJS := $(foreach m,resolve idtable vmproc virt domxml procfs record \

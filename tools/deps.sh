@@ -5,7 +5,7 @@
 set -eu
 
 BUILD="make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
-libjson-c-dev libinih-dev libmicrohttpd-dev libcap-dev libcmocka-dev pkg-config linux-libc-dev libvirt-dev libxml2-dev"
+libjson-c-dev libinih-dev libmicrohttpd-dev libcap-dev libcmocka-dev pkg-config linux-libc-dev libvirt-dev libxml2-dev libncurses-dev"
 # test: jq for the integration checks; qemu, busybox and cpio for the
 # nested-VM test (tests/vm); bpftrace and libbpf-tools as reference peers,
 # linux-perf for the scheduler benchmark (perf bench sched pipe);
@@ -13,7 +13,7 @@ libjson-c-dev libinih-dev libmicrohttpd-dev libcap-dev libcmocka-dev pkg-config 
 # mount (losetup) for the block and net tests and benchmarks.
 TEST="jq qemu-system-x86 busybox-static cpio bpftrace libbpf-tools fio iproute2 mount
 procps kmod xz-utils linux-perf libvirt-daemon-system libvirt-daemon-driver-qemu
-libvirt-clients prometheus curl util-linux"
+libvirt-clients prometheus curl util-linux tmux man-db"
 
 set_=${1:-build}
 check=
