@@ -54,7 +54,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/tes
 # keep BPF objects and skeletons between builds
 .SECONDARY:
 .PHONY: all deps test test-unit test-integration test-vm demo bench \
-	clean format
+	clean format install uninstall deb
 
 all: $(OUT)/kvmprobe $(OUT)/kvm-exerciser $(IO_TOOLS)
 
@@ -162,10 +162,61 @@ bench: all $(OUT)/bpf-floor
 	$(Q)tools/deps.sh test
 	$(Q)tools/bench/run.sh
 
+# make install [PREFIX=/usr/local] [SYSCONFDIR=/etc] [DESTDIR=]: the
+# binary, kvmprobe(1), the systemd unit, logrotate, the example config
+# (not over an existing one), Prometheus rules and Grafana dashboard.
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+SBINDIR = $(PREFIX)/sbin
+MANDIR = $(PREFIX)/share/man
+DATADIR = $(PREFIX)/share/kvmprobe
+DOCDIR = $(PREFIX)/share/doc/kvmprobe
+UNITDIR = $(PREFIX)/lib/systemd/system
+D = $(DESTDIR)
+
+install: $(OUT)/kvmprobe
+	@echo "  INSTALL $(D)$(PREFIX)"
+	$(Q)install -d $(D)$(SBINDIR) $(D)$(MANDIR)/man1 $(D)$(UNITDIR) \
+		$(D)$(SYSCONFDIR)/logrotate.d $(D)$(SYSCONFDIR)/kvmprobe \
+		$(D)$(DATADIR)/prometheus $(D)$(DATADIR)/grafana \
+		$(D)$(DOCDIR)/examples
+	$(Q)install -m 0755 $(OUT)/kvmprobe $(D)$(SBINDIR)/kvmprobe
+	$(Q)sed 's/@VERSION@/$(VERSION)/' tools/pkg/kvmprobe.1 | gzip -9n \
+		> $(D)$(MANDIR)/man1/kvmprobe.1.gz
+	$(Q)sed 's#/usr/local/sbin/kvmprobe#$(SBINDIR)/kvmprobe#' \
+		tools/service/kvmprobe.service > $(D)$(UNITDIR)/kvmprobe.service
+	$(Q)install -m 0644 tools/service/kvmprobe.logrotate \
+		$(D)$(SYSCONFDIR)/logrotate.d/kvmprobe
+	$(Q)[ -e $(D)$(SYSCONFDIR)/kvmprobe/kvmprobe.conf ] || \
+		install -m 0644 tools/service/kvmprobe.conf.example \
+		$(D)$(SYSCONFDIR)/kvmprobe/kvmprobe.conf
+	$(Q)install -m 0644 tools/service/kvmprobe.conf.example $(D)$(DOCDIR)/examples/
+	$(Q)install -m 0644 tools/service/kvmprobe.rules.yml $(D)$(DATADIR)/prometheus/
+	$(Q)install -m 0644 tools/service/grafana-dashboard.json \
+		$(D)$(DATADIR)/grafana/kvmprobe-dashboard.json
+	$(Q)install -m 0644 README.md docs/output.md docs/metrics.md \
+		tools/pkg/copyright $(D)$(DOCDIR)/
+
+# the configuration stays (as dpkg -r leaves a conffile)
+uninstall:
+	rm -f $(D)$(SBINDIR)/kvmprobe $(D)$(MANDIR)/man1/kvmprobe.1.gz \
+		$(D)$(UNITDIR)/kvmprobe.service
+	rm -rf $(D)$(DATADIR) $(D)$(DOCDIR)
+
+# make deb: build/kvmprobe_VERSION_ARCH.deb from a tree staged by install
+deb: $(OUT)/kvmprobe
+	$(Q)rm -rf $(OUT)/deb
+	$(Q)$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/$(OUT)/deb \
+		PREFIX=/usr SYSCONFDIR=/etc
+	$(Q)strip --strip-unneeded $(OUT)/deb/usr/sbin/kvmprobe
+	$(Q)tools/pkg/mkdeb.sh $(OUT)/deb \
+		$(OUT)/kvmprobe_$(VERSION)_$$(dpkg --print-architecture).deb $(VERSION)
+
 format:
 	clang-format -i bpf/*.c bpf/*.h $(USER_SRCS) $(USER_HDRS)
 
 clean:
 	rm -rf $(OUT)/*.o $(OUT)/*.skel.h $(OUT)/user $(OUT)/tests \
 		$(OUT)/kvmprobe $(OUT)/kvm-exerciser $(IO_TOOLS) $(OUT)/bpf-floor \
-		$(OUT)/kvm_exit_names.h $(OUT)/.deps-build
+		$(OUT)/kvm_exit_names.h $(OUT)/.deps-build $(OUT)/deb \
+		$(OUT)/kvmprobe_*.deb
