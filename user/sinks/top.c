@@ -178,7 +178,9 @@ static void draw(struct top *t)
 	snprintf(buf, sizeof(buf), "view %s [cxdnma]  sort %s %s%s%s%s",
 		 kp_top_view_name(t->st.view),
 		 t->table.cols[t->st.sort[t->st.view]].title,
-		 t->st.reverse[t->st.view] ? "asc" : "desc",
+		 /* numbers sort descending, text ascending; r flips */
+		 t->table.cols[t->st.sort[t->st.view]].text ==
+		 t->st.reverse[t->st.view] ? "desc" : "asc",
 		 t->st.filter[0] ? "  filter " : "", t->st.filter, pos);
 	line(1, buf, 0);
 	line(2, t->msg, 0);
