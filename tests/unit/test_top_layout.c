@@ -212,35 +212,6 @@ static void build__disk_and_net_views__have_a_row_per_device(void **state)
 	kp_top_frame_clear(&f);
 }
 
-static void build__process_without_vcpus__only_in_device_views(void **state)
-{
-	struct kp_top_frame f;
-	struct kp_top_alerts a;
-	struct kp_top_state st;
-	struct kp_top_table t = { 0 };
-	struct json_object *o;
-	char line[256];
-
-	load(&f, &a);
-	o = json_tokener_parse("{\"type\":\"vm\",\"interval_s\":2.000,"
-			       "\"vm\":{\"pid\":300,\"comm\":\"dd\"},\"disks\":"
-			       "[{\"dev\":\"sda\",\"write\":{\"ios\":10}}],\"vcpus\":[]}");
-	assert_int_equal(kp_top_frame_add(&f, &a, o), 0);
-	json_object_put(o);
-	kp_top_state_init(&st);
-	kp_top_build(&t, &st, &f, &a, 0);
-	assert_int_equal(t.n, 2); /* the two VMs */
-	st.view = KP_VIEW_DISK;
-	kp_top_build(&t, &st, &f, &a, 0);
-	assert_int_equal(t.n, 2);
-	assert_int_equal(t.rows[1].pid, 300);
-	assert_true(t.rows[1].c[5].v == 5.0); /* W-IOPS: 10 in 2 s */
-	kp_top_header(&f, &a, line, sizeof(line));
-	assert_non_null(strstr(line, "VMs 2  vCPUs 3  I/O procs 1"));
-	kp_top_table_clear(&t);
-	kp_top_frame_clear(&f);
-}
-
 static void alerts__fire_and_resolve__keep_one_row_with_duration(void **state)
 {
 	struct kp_top_alerts a = { 0 };
@@ -336,7 +307,7 @@ static void format_row__cells__align_numbers_right_and_text_left(void **state)
 	assert_non_null(strstr(line, "    100 calm "));
 	assert_non_null(strstr(line, "    50.0     1.0     0.6         5"));
 	kp_top_header(&f, &a, line, sizeof(line));
-	assert_string_equal(line, "10:00:01 UTC  interval 2.00s  VMs 2  vCPUs 3  I/O procs 0  "
+	assert_string_equal(line, "10:00:01 UTC  interval 2.00s  VMs 2  vCPUs 3  "
 			    "%RDY sum 67.0  lost 7  alerts 0");
 	kp_top_table_clear(&t);
 	kp_top_frame_clear(&f);
@@ -361,7 +332,6 @@ int main(void)
 		cmocka_unit_test(build__expanded_vm__is_followed_by_its_vcpus_in_index_order),
 		cmocka_unit_test(build__filter__narrows_to_name_or_pid),
 		cmocka_unit_test(build__disk_and_net_views__have_a_row_per_device),
-		cmocka_unit_test(build__process_without_vcpus__only_in_device_views),
 		cmocka_unit_test(alerts__fire_and_resolve__keep_one_row_with_duration),
 		cmocka_unit_test(layout__narrow_terminal__drops_columns_from_the_right),
 		cmocka_unit_test(fmt_num__too_wide__uses_fewer_decimals_then_suffixes),

@@ -893,10 +893,8 @@ int kp_top_build(struct kp_top_table *t, const struct kp_top_state *st,
 		case KP_VIEW_CPU:
 		case KP_VIEW_EXITS:
 		case KP_VIEW_MEM:
-			/* the host record and processes without vCPUs (a
-			 * storage daemon, dd) have only devices */
-			if (!vm->pid || !vm->nvcpus)
-				break;
+			if (!vm->pid)
+				break; /* the host record has only devices */
 			r = add_row(t, 0, vm->pid);
 			if (!r)
 				return -ENOMEM;
@@ -1033,7 +1031,7 @@ void kp_top_header(const struct kp_top_frame *f, const struct kp_top_alerts *a,
 		   char *buf, size_t len)
 {
 	const struct kp_top_alert *worst;
-	size_t i, nvms = 0, nvcpus = 0, nprocs = 0, firing;
+	size_t i, nvms = 0, nvcpus = 0, firing;
 	double rdy = 0;
 	char when[16] = "--:--:--";
 	int n;
@@ -1041,10 +1039,6 @@ void kp_top_header(const struct kp_top_frame *f, const struct kp_top_alerts *a,
 	for (i = 0; f && i < f->nvms; i++) {
 		if (!f->vms[i].pid)
 			continue;
-		if (!f->vms[i].nvcpus) {
-			nprocs++; /* I/O only: views d and n */
-			continue;
-		}
 		nvms++;
 		nvcpus += f->vms[i].nvcpus;
 		if (!isnan(f->vms[i].rdy))
@@ -1055,8 +1049,8 @@ void kp_top_header(const struct kp_top_frame *f, const struct kp_top_alerts *a,
 		snprintf(when, sizeof(when), "%.8s", f->ts + 11);
 	firing = kp_top_alerts_firing(a, &worst);
 	n = snprintf(buf, len,
-		     "%s UTC  interval %.2fs  VMs %zu  vCPUs %zu  I/O procs %zu  %%RDY sum %.1f  lost %llu",
-		     when, f ? f->interval_s : 0, nvms, nvcpus, nprocs, rdy,
+		     "%s UTC  interval %.2fs  VMs %zu  vCPUs %zu  %%RDY sum %.1f  lost %llu",
+		     when, f ? f->interval_s : 0, nvms, nvcpus, rdy,
 		     f ? (unsigned long long)f->lost : 0ULL);
 	if (n < 0 || (size_t)n >= len)
 		return;

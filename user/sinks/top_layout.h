@@ -183,8 +183,7 @@ void kp_top_fmt_num(double v, int prec, int width, char *buf, size_t len);
 void kp_top_format_row(const struct kp_top_table *t,
 		       const struct kp_top_row *row, const int *widths,
 		       size_t nvis, char *buf, size_t len);
-/* The header line: time, interval, VMs (records with vCPUs), vCPUs, other
- * processes (I/O only), ready sum, lost, alerts. */
+/* The header line: time, interval, VMs, vCPUs, ready sum, lost, alerts. */
 void kp_top_header(const struct kp_top_frame *f, const struct kp_top_alerts *a,
 		   char *buf, size_t len);
 
