@@ -75,3 +75,5 @@ wait_rc() {
 	done
 	echo none
 }
+# (keys only sends: a check waits with wait_screen for what the key shows,
+# since a loaded host may take the view a moment to redraw)

@@ -44,6 +44,7 @@ printf '%s\n' "$s" | grep -q 'sort %USED desc' && ok "default sort is %USED" ||
 
 # -- > moves the sort to %RDY: the contended VM first
 keys live '>'
+wait_screen live 'sort %RDY' 50
 s=$(screen live)
 printf '%s\n' "$s" | grep -q 'sort %RDY desc' && ok "> moves the sort to %RDY" ||
 	not_ok "after >: $(printf '%s\n' "$s" | sed -n 2p)"
@@ -89,6 +90,7 @@ within "$busy_rdy" 100 200 && ok "busy VM %RDY $busy_rdy (at least 2 x 50)" ||
 
 # -- expand the selected (first) VM: its vCPUs by index
 keys live e
+wait_screen live 'vcpu 1' 50
 s=$(screen live)
 printf '%s\n' "$s" | sed -n '4,9p'
 v0=$(printf '%s\n' "$s" | sed -n '6p')
@@ -123,6 +125,7 @@ keys live e
 # -- the filter narrows to one domain
 keys live -l /kp-calm
 keys live Enter
+wait_screen live 'filter kp-calm' 50
 s=$(screen live)
 printf '%s\n' "$s" | grep -q 'filter kp-calm' && ok "/ sets the filter" ||
 	not_ok "filter not shown: $(printf '%s\n' "$s" | sed -n 2p)"
@@ -137,6 +140,7 @@ for kv in "c:CPU:%MAXRDY" "x:exits:VMMEXIT/s" "d:disk:R-IOPS" \
 	"n:network:RX-pps" "m:memory:RSS MiB" "a:alerts:THRESH"; do
 	IFS=: read -r k name col <<<"$kv"
 	keys live "$k"
+	wait_screen live "view $name " 50
 	s=$(screen live)
 	if printf '%s\n' "$s" | sed -n 2p | grep -q "view $name " &&
 		printf '%s\n' "$s" | sed -n 4p | grep -qF "$col"; then
