@@ -39,7 +39,7 @@ endif
 CFLAGS ?= -O2 -g
 KP_CFLAGS := $(CFLAGS) $(SAN_FLAGS) -std=gnu11 -Wall -Wextra -Werror -I. -I$(OUT) \
 	-DKP_VERSION=\"$(VERSION)\"
-LIBS := -lbpf -lelf -lz -ljson-c -linih -lmicrohttpd -lcap -lm
+LIBS := -lbpf -lelf -lz -ljson-c -linih -lmicrohttpd -lcap -lm -lncurses
 # the libvirt resolver backend
 VIRT_LIBS := -lvirt -lxml2 -lpthread
 XML_CFLAGS = $(shell pkg-config --cflags libxml-2.0 2>/dev/null)
@@ -54,7 +54,7 @@ IO_TOOLS := $(OUT)/blk-exerciser $(OUT)/tap-exerciser
 
 # pure modules: unit-tested without root or libbpf
 PURE := hist reasons cli metrics record snap procfs jsonutil vmproc domxml cgcpu \
-	idtable schedcalc
+	idtable schedcalc top_layout
 # user/: the door (main, cli) and five wings, lowest first: core,
 # identity, probes, sinks, service. A wing includes only wings below it
 # (tools/check-wings.sh, run by make test).
@@ -71,7 +71,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/tes
 # keep BPF objects and skeletons between builds
 .SECONDARY:
 .PHONY: FORCE all deps test test-unit test-integration test-vm demo bench \
-	clean format test-sanitize test-soak san-bins fuzz
+	clean format test-sanitize test-soak san-bins fuzz install uninstall deb
 
 all: $(OUT)/kvmprobe $(OUT)/kvm-exerciser $(IO_TOOLS)
 
@@ -148,6 +148,7 @@ TEST_LIBS_config := $(call obj,cli) $(call obj,alert) $(call obj,metrics) \
 TEST_LIBS_alert := $(call obj,record) $(call obj,metrics) \
 	$(call obj,hist) -lm
 TEST_LIBS_domxml := -lxml2
+TEST_LIBS_top_layout := $(call obj,hist) -ljson-c -lm
 
 # kp-iddump: prints the resolver's identity table (tests/integration)
 IDDUMP_OBJS := $(foreach m,resolve idtable vmproc virt domxml procfs record \
@@ -233,11 +234,62 @@ bench: all $(OUT)/bpf-floor
 	$(Q)tools/deps.sh test
 	$(Q)tools/bench/run.sh
 
+# make install [PREFIX=/usr/local] [SYSCONFDIR=/etc] [DESTDIR=]: the
+# binary, kvmprobe(1), the systemd unit, logrotate, the example config
+# (not over an existing one), Prometheus rules and Grafana dashboard.
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+SBINDIR = $(PREFIX)/sbin
+MANDIR = $(PREFIX)/share/man
+DATADIR = $(PREFIX)/share/kvmprobe
+DOCDIR = $(PREFIX)/share/doc/kvmprobe
+UNITDIR = $(PREFIX)/lib/systemd/system
+D = $(DESTDIR)
+
+install: $(OUT)/kvmprobe
+	@echo "  INSTALL $(D)$(PREFIX)"
+	$(Q)install -d $(D)$(SBINDIR) $(D)$(MANDIR)/man1 $(D)$(UNITDIR) \
+		$(D)$(SYSCONFDIR)/logrotate.d $(D)$(SYSCONFDIR)/kvmprobe \
+		$(D)$(DATADIR)/prometheus $(D)$(DATADIR)/grafana \
+		$(D)$(DOCDIR)/examples
+	$(Q)install -m 0755 $(OUT)/kvmprobe $(D)$(SBINDIR)/kvmprobe
+	$(Q)sed 's/@VERSION@/$(VERSION)/' tools/pkg/kvmprobe.1 | gzip -9n \
+		> $(D)$(MANDIR)/man1/kvmprobe.1.gz
+	$(Q)sed 's#/usr/local/sbin/kvmprobe#$(SBINDIR)/kvmprobe#' \
+		tools/service/kvmprobe.service > $(D)$(UNITDIR)/kvmprobe.service
+	$(Q)install -m 0644 tools/service/kvmprobe.logrotate \
+		$(D)$(SYSCONFDIR)/logrotate.d/kvmprobe
+	$(Q)[ -e $(D)$(SYSCONFDIR)/kvmprobe/kvmprobe.conf ] || \
+		install -m 0644 tools/service/kvmprobe.conf.example \
+		$(D)$(SYSCONFDIR)/kvmprobe/kvmprobe.conf
+	$(Q)install -m 0644 tools/service/kvmprobe.conf.example $(D)$(DOCDIR)/examples/
+	$(Q)install -m 0644 tools/service/kvmprobe.rules.yml $(D)$(DATADIR)/prometheus/
+	$(Q)install -m 0644 tools/service/grafana-dashboard.json \
+		$(D)$(DATADIR)/grafana/kvmprobe-dashboard.json
+	$(Q)install -m 0644 README.md docs/output.md docs/metrics.md \
+		tools/pkg/copyright $(D)$(DOCDIR)/
+
+# the configuration stays (as dpkg -r leaves a conffile)
+uninstall:
+	rm -f $(D)$(SBINDIR)/kvmprobe $(D)$(MANDIR)/man1/kvmprobe.1.gz \
+		$(D)$(UNITDIR)/kvmprobe.service
+	rm -rf $(D)$(DATADIR) $(D)$(DOCDIR)
+
+# make deb: build/kvmprobe_VERSION_ARCH.deb from a tree staged by install
+deb: $(OUT)/kvmprobe
+	$(Q)rm -rf $(OUT)/deb
+	$(Q)$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/$(OUT)/deb \
+		PREFIX=/usr SYSCONFDIR=/etc
+	$(Q)strip --strip-unneeded $(OUT)/deb/usr/sbin/kvmprobe
+	$(Q)tools/pkg/mkdeb.sh $(OUT)/deb \
+		$(OUT)/kvmprobe_$(VERSION)_$$(dpkg --print-architecture).deb $(VERSION)
+
 format:
 	clang-format -i bpf/*.c bpf/*.h $(USER_SRCS) $(USER_HDRS)
 
 clean:
 	rm -rf $(OUT)/*.o $(OUT)/*.skel.h $(OUT)/user $(OUT)/tests \
 		$(OUT)/kvmprobe $(OUT)/kvm-exerciser $(IO_TOOLS) $(OUT)/bpf-floor \
-		$(OUT)/kvm_exit_names.h $(OUT)/.deps-build $(OUT)/.cflags
+		$(OUT)/kvm_exit_names.h $(OUT)/.deps-build $(OUT)/.cflags \
+		$(OUT)/deb $(OUT)/kvmprobe_*.deb
 	rm -rf build-san

@@ -6,15 +6,16 @@ set -eu
 
 BUILD="make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
 libjson-c-dev libinih-dev libmicrohttpd-dev libcap-dev libcmocka-dev pkg-config linux-libc-dev libvirt-dev libxml2-dev
-libclang-rt-14-dev"
+libncurses-dev libclang-rt-14-dev"
 # test: jq for the integration checks; qemu, busybox and cpio for the
 # nested-VM test (tests/vm); bpftrace and libbpf-tools as reference peers,
 # linux-perf for the scheduler benchmark (perf bench sched pipe);
 # libvirtd and its QEMU driver for the libvirt tests; fio, iproute2 and
-# mount (losetup) for the block and net tests and benchmarks.
+# mount (losetup) for the block and net tests and benchmarks; tmux for
+# the top tests; man-db, dpkg-dev and git for the package test.
 TEST="jq qemu-system-x86 busybox-static cpio bpftrace libbpf-tools fio iproute2 mount
 procps kmod xz-utils linux-perf libvirt-daemon-system libvirt-daemon-driver-qemu
-libvirt-clients prometheus curl util-linux"
+libvirt-clients prometheus curl util-linux tmux man-db dpkg-dev git"
 
 set_=${1:-build}
 check=

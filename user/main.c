@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 #include "user/core/cli.h"
 #include "user/service/config.h"
@@ -21,6 +22,7 @@
 #include "user/probes/probe.h"
 #include "user/identity/resolve.h"
 #include "user/sinks/sink.h"
+#include "user/sinks/top.h"
 
 #ifndef KP_VERSION
 #define KP_VERSION "0.0.0"
@@ -51,6 +53,27 @@ static void print_metrics(void)
 		       d->help);
 	}
 	kp_config_print_rules(stdout);
+}
+
+/*
+ * kvmprobe top: asked for, or the default when stdout is a terminal and
+ * nothing asks for records (-f, -o, --config). A terminal curses cannot
+ * drive (TERM=dumb, not a tty) gets the scrolling text.
+ */
+static bool use_top(const struct kp_opts *o)
+{
+	bool want = o->top == KP_TOP_ON ||
+		(o->top == KP_TOP_AUTO && !o->format_set && !o->output &&
+		 !o->config && isatty(STDOUT_FILENO));
+
+	if (!want)
+		return false;
+	if (kp_top_usable())
+		return true;
+	if (o->top == KP_TOP_ON)
+		fprintf(stderr, "kvmprobe: top needs a terminal (TERM=%s): scrolling text instead\n",
+			getenv("TERM") ?: "");
+	return false;
 }
 
 static int start_probes(struct kp_loop *r, struct kp_ksupport *ks)
@@ -170,10 +193,15 @@ int main(int argc, char **argv)
 		kp_service_stop(&svc);
 		return KP_EXIT_OK;
 	}
+	if (opts.replay) {
+		kp_service_stop(&svc);
+		return kp_top_replay(&opts);
+	}
 	verbose = opts.verbose;
 	libbpf_set_print(libbpf_print);
+	r.top = use_top(&opts);
 
-	err = kp_loop_block_signals(); /* before any thread starts */
+	err = kp_loop_block_signals(r.top); /* before any thread starts */
 	if (err) {
 		fprintf(stderr, "kvmprobe: failed to block signals: %s\n",
 			strerror(-err));
@@ -186,7 +214,13 @@ int main(int argc, char **argv)
 			opts.output ? opts.output : "stdout", strerror(errno));
 		goto err_svc;
 	}
-	if (opts.format == KP_FMT_JSON)
+	if (r.top) {
+		/* with -o FILE the records also go to FILE, as NDJSON */
+		if (kp_sink_top_init(&sink, &opts, opts.output)) {
+			fprintf(stderr, "kvmprobe: failed to allocate memory\n");
+			goto err_svc;
+		}
+	} else if (opts.format == KP_FMT_JSON)
 		kp_sink_json_init(&sink, NULL, &opts);
 	else
 		kp_sink_text_init(&sink, NULL, &opts);
@@ -223,6 +257,8 @@ int main(int argc, char **argv)
 	}
 
 	err = kp_loop_run(&r);
+	if (sink.close) /* the terminal, before any message */
+		sink.close(&sink);
 	if (err == -EPIPE) {
 		status = KP_EXIT_OK; /* the reader went away: end quietly */
 	} else if (err) {
@@ -234,6 +270,8 @@ int main(int argc, char **argv)
 err_stop:
 	stop_probes(&r);
 err_free:
+	if (r.top)
+		kp_top_free(&sink);
 	kp_resolver_free(r.resolver);
 	kp_ksupport_free(ks);
 	kp_loop_free(&r);

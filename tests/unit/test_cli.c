@@ -62,6 +62,33 @@ static void cli_parse__no_arguments__gives_documented_defaults(void **state)
 	assert_false(o.list_metrics);
 	assert_int_equal(o.ndomains, 0);
 	assert_string_equal(o.connect, "qemu:///system");
+	assert_int_equal(o.top, KP_TOP_AUTO);
+	assert_false(o.format_set);
+	assert_null(o.replay);
+}
+
+static void cli_parse__top__subcommand_anywhere_and_no_top(void **state)
+{
+	assert_int_equal(PARSE("top"), 0);
+	assert_int_equal(o.top, KP_TOP_ON);
+	assert_int_equal(PARSE("-i", "2", "top", "-p", "5"), 0);
+	assert_int_equal(o.top, KP_TOP_ON);
+	assert_true(o.interval_s == 2.0);
+	assert_int_equal(PARSE("--no-top"), 0);
+	assert_int_equal(o.top, KP_TOP_OFF);
+	assert_int_equal(PARSE("-f", "text"), 0);
+	assert_true(o.format_set);
+	assert_parse_error("contradict", "top", "--no-top");
+	assert_parse_error("unexpected argument 'bottom'", "bottom");
+}
+
+static void cli_parse__replay__long_and_short(void **state)
+{
+	assert_int_equal(PARSE("top", "--replay", "rec.ndjson"), 0);
+	assert_string_equal(o.replay, "rec.ndjson");
+	assert_int_equal(PARSE("-r", "x.ndjson"), 0);
+	assert_string_equal(o.replay, "x.ndjson");
+	assert_parse_error("--replay: empty", "-r", "");
 }
 
 static void cli_parse__interval__long_short_and_equals_forms(void **state)
@@ -408,6 +435,8 @@ int main(void)
 		cmocka_unit_test(cli_parse__count__long_and_short),
 		cmocka_unit_test(cli_parse__format__long_and_short),
 		cmocka_unit_test(cli_parse__output__long_and_short),
+		cmocka_unit_test(cli_parse__top__subcommand_anywhere_and_no_top),
+		cmocka_unit_test(cli_parse__replay__long_and_short),
 		cmocka_unit_test(cli_parse__pid__long_and_short),
 		cmocka_unit_test(cli_parse__repeated_pid__is_kept_once),
 		cmocka_unit_test(cli_parse__flag_options__set_their_fields),

@@ -20,6 +20,7 @@ enum {
 	OPT_CONFIG,
 	OPT_LISTEN,
 	OPT_SYSLOG,
+	OPT_NO_TOP,
 };
 
 static const struct option long_opts[] = {
@@ -39,6 +40,8 @@ static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "syslog", no_argument, NULL, OPT_SYSLOG },
+	{ "no-top", no_argument, NULL, OPT_NO_TOP },
+	{ "replay", required_argument, NULL, 'r' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -46,9 +49,15 @@ static const struct option long_opts[] = {
 };
 
 static const char usage[] =
-	"usage: kvmprobe [options]\n"
-	"Observe KVM guests from the host: VM exits, exits to the VMM, halt time.\n"
+	"usage: kvmprobe [top] [options]\n"
+	"Observe KVM guests from the host: VM exits, exits to the VMM, halt time,\n"
+	"CPU ready, disk and network latency.\n"
 	"\n"
+	"  top                   the full-screen view (default when stdout is a\n"
+	"                        terminal and no -f, -o or --config is given);\n"
+	"                        with -o FILE it also records NDJSON to FILE\n"
+	"  -r, --replay FILE     browse a recording made with -f json -o FILE\n"
+	"      --no-top          the scrolling text table instead of the view\n"
 	"  -i, --interval SEC    seconds between records (default 1, 0.1-3600)\n"
 	"  -c, --count N         stop after N intervals (default: until signalled)\n"
 	"  -f, --format FMT      text (default) or json (NDJSON, docs/output.md)\n"
@@ -214,6 +223,7 @@ static int parse_one(int c, const char *arg, struct kp_opts *o,
 		else
 			return fail(err, len,
 				    "--format: '%s' is not text or json", arg);
+		o->format_set = true;
 		return 0;
 	case 'o':
 		if (!*arg)
@@ -271,6 +281,14 @@ static int parse_one(int c, const char *arg, struct kp_opts *o,
 		return 0;
 	case OPT_SYSLOG:
 		o->syslog = true;
+		return 0;
+	case OPT_NO_TOP:
+		o->top = KP_TOP_OFF;
+		return 0;
+	case 'r':
+		if (!*arg)
+			return fail(err, len, "--replay: empty file name");
+		o->replay = arg;
 		return 0;
 	case OPT_LIST_METRICS:
 		o->list_metrics = true;
@@ -345,7 +363,7 @@ int kp_cli_apply(int argc, char **argv, struct kp_opts *o,
 
 	optind = 0; /* full reset: parse may run more than once (tests) */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:c:f:o:p:d:vVh", long_opts,
+	while ((c = getopt_long(argc, argv, ":i:c:f:o:p:d:r:vVh", long_opts,
 				NULL)) != -1) {
 		if (c == '?') {
 			/* a known option here is a long flag given a value */
@@ -366,6 +384,13 @@ int kp_cli_apply(int argc, char **argv, struct kp_opts *o,
 				errlen);
 		if (ret)
 			return ret;
+	}
+	/* getopt moved the operands to the end: the one subcommand */
+	if (optind < argc && !strcmp(argv[optind], "top")) {
+		if (o->top == KP_TOP_OFF)
+			return fail(err, errlen, "top and --no-top contradict");
+		o->top = KP_TOP_ON;
+		optind++;
 	}
 	if (optind < argc)
 		return fail(err, errlen, "unexpected argument '%s'",

@@ -25,6 +25,13 @@ enum kp_exit {
 
 enum kp_format { KP_FMT_TEXT, KP_FMT_JSON };
 
+/* kvmprobe top: the full-screen view */
+enum kp_top_mode {
+	KP_TOP_AUTO, /* when stdout is a terminal and no -f, -o, --config */
+	KP_TOP_ON,   /* `kvmprobe top` */
+	KP_TOP_OFF,  /* --no-top: the scrolling text */
+};
+
 enum kp_attach {
 	KP_ATTACH_AUTO,       /* tp_btf where the kernel has them */
 	KP_ATTACH_BTF,        /* only tp_btf */
@@ -54,6 +61,9 @@ struct kp_opts {
 	const char *config;   /* --config FILE: service mode */
 	const char *listen;   /* --listen ADDR:PORT: Prometheus endpoint */
 	bool syslog;          /* alert events to syslog too */
+	bool format_set;      /* -f was given */
+	enum kp_top_mode top;
+	const char *replay;   /* --replay FILE: browse a recording */
 };
 
 /*

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include "user/service/loop.h"
+#include "user/sinks/top.h"
 
 #ifndef KP_VERSION
 #define KP_VERSION "0.0.0"
@@ -20,12 +21,14 @@
  */
 static sigset_t loop_signals;
 
-int kp_loop_block_signals(void)
+int kp_loop_block_signals(bool top)
 {
 	sigemptyset(&loop_signals);
 	sigaddset(&loop_signals, SIGINT);
 	sigaddset(&loop_signals, SIGTERM);
 	sigaddset(&loop_signals, SIGHUP);
+	if (top) /* SIGWINCH: top redraws for the new size */
+		kp_top_add_signals(&loop_signals);
 	signal(SIGPIPE, SIG_IGN); /* write errors report EPIPE instead */
 	return -pthread_sigmask(SIG_BLOCK, &loop_signals, NULL);
 }
@@ -275,7 +278,27 @@ static int sleep_until(struct kp_loop *l, const struct timespec *deadline)
 		}
 		if (left.tv_sec < 0)
 			return 0;
-		sig = sigtimedwait(&loop_signals, NULL, &left);
+		if (l->top) {
+			/* keys and signals together (top.h) */
+			switch (kp_top_wait(l->sink, &loop_signals,
+					    left.tv_sec * 1000 +
+					    (left.tv_nsec + 999999) / 1000000,
+					    &sig)) {
+			case KP_TOP_SIGNAL:
+				break;
+			case KP_TOP_QUIT:
+				l->quit = true;
+				return 0;
+			case KP_TOP_INTERVAL:
+			case KP_TOP_REFRESH:
+				l->restart = true;
+				return 0;
+			default:
+				continue; /* the deadline is checked above */
+			}
+		} else {
+			sig = sigtimedwait(&loop_signals, NULL, &left);
+		}
 		if (sig == SIGHUP) {
 			err = on_hup(l);
 			if (err)
@@ -293,9 +316,12 @@ static int sleep_until(struct kp_loop *l, const struct timespec *deadline)
 static const char *loop(struct kp_loop *l, int *err)
 {
 	struct timespec deadline = l->last;
-	long long step = (long long)(l->opts->interval_s * 1e9);
+	long long step;
 
 	for (;;) {
+		/* top's s changes the interval */
+		step = (long long)((l->top ? kp_top_interval(l->sink) :
+				    l->opts->interval_s) * 1e9);
 		deadline.tv_sec += step / 1000000000;
 		deadline.tv_nsec += step % 1000000000;
 		if (deadline.tv_nsec >= 1000000000) {
@@ -305,6 +331,12 @@ static const char *loop(struct kp_loop *l, int *err)
 		*err = sleep_until(l, &deadline);
 		if (*err)
 			return NULL;
+		if (l->quit)
+			return "quit";
+		if (l->restart) { /* top's space or s: from now on */
+			clock_gettime(CLOCK_MONOTONIC, &deadline);
+			l->restart = false;
+		}
 		*err = collect(l); /* on a signal: the partial last interval */
 		if (*err)
 			return NULL;

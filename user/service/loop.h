@@ -32,6 +32,8 @@ struct kp_loop {
 	struct kp_sink *sink;
 	struct kp_outq *outq;
 	struct kp_service *svc;
+	bool top;                              /* the sink is kvmprobe top:
+						* it reads the keys */
 	/* the loop's own */
 	char *buf;                             /* the batch being built */
 	size_t len;
@@ -39,10 +41,11 @@ struct kp_loop {
 	uint64_t intervals;
 	int stop_signal;
 	bool out_stopped;                      /* writing records stopped */
+	bool quit, restart;                    /* top: q; space or s */
 };
 
 /* Block the loop's signals (before any thread starts: threads inherit it). */
-int kp_loop_block_signals(void);
+int kp_loop_block_signals(bool top);
 /*
  * Write the start record, run intervals until -c or a signal, write the
  * stop record. 0, or -errno (-EPIPE: the reader went away).

@@ -39,8 +39,12 @@ struct kp_sink {
 	/* an alert fired or resolved; ts is when it was evaluated */
 	int (*alert)(struct kp_sink *s, const struct kp_alert_event *ev,
 		     const struct timespec *ts);
+	/* restore what the sink took (the terminal) before an error is
+	 * printed; NULL: nothing to restore */
+	void (*close)(struct kp_sink *s);
 	FILE *out;
 	const struct kp_opts *opts;
+	void *priv; /* the sink's own state */
 };
 
 void kp_sink_json_init(struct kp_sink *s, FILE *out, const struct kp_opts *o);
