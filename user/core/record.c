@@ -378,10 +378,9 @@ int kp_samples_add_dev(struct kp_sample_set *s, enum kp_metric_id metric,
 		       const char *dev, uint64_t devid, const char *label,
 		       uint64_t value, const struct kp_hist *hist)
 {
-	const struct kp_metric_desc *d = kp_metric(metric);
 	struct kp_sample *p;
 
-	if (!d || (d->scope != KP_SCOPE_DISK && d->scope != KP_SCOPE_IFACE))
+	if (!kp_metric_is_dev(metric))
 		return -EINVAL;
 	p = sample_get_dev(s, metric, dev, label, devid);
 	if (!p)
@@ -397,10 +396,9 @@ int kp_interval_add_dev_id(struct kp_interval *iv, uint32_t pid,
 			   uint64_t devid, const char *label, uint64_t value,
 			   const struct kp_hist *hist)
 {
-	const struct kp_metric_desc *d = kp_metric(metric);
 	struct kp_vm_rec *vm;
 
-	if (!d || (d->scope != KP_SCOPE_DISK && d->scope != KP_SCOPE_IFACE))
+	if (!kp_metric_is_dev(metric))
 		return -EINVAL;
 	if (pid == KP_PID_HOST)
 		return kp_samples_add_dev(&iv->host, metric, dev, devid, label,
@@ -423,9 +421,7 @@ int kp_interval_add_dev(struct kp_interval *iv, uint32_t pid,
 
 static bool is_dev(const struct kp_sample *p)
 {
-	const struct kp_metric_desc *d = kp_metric(p->metric);
-
-	return d && (d->scope == KP_SCOPE_DISK || d->scope == KP_SCOPE_IFACE);
+	return kp_metric_is_dev(p->metric);
 }
 
 int kp_interval_place_host(struct kp_interval *iv, kp_place_fn place,

@@ -102,21 +102,26 @@ static int json_start(struct kp_sink *s, const struct kp_start_info *info)
 	return kp_sink_flush(s->out);
 }
 
-/* KP_SHOW_DELAY; vm_level: the VM's sample, with its worst vCPU's pct */
+/*
+ * KP_SHOW_DELAY, keys from the registry: {total_ns, ready_pct,
+ * worst_ready_pct (vm_level: the VM's own sample), p50_us, p99_us, hist}
+ * for run_delay.
+ */
 static struct json_object *delay_json(const struct kp_sample *p,
 				      bool vm_level)
 {
+	const struct kp_metric_desc *d = kp_metric(p->metric);
 	struct json_object *o = json_object_new_object();
+	char k[64];
 
 	json_object_object_add(o, "total_ns", json_object_new_uint64(p->value));
-	json_object_object_add(o, "ready_pct", kp_json_fixed3(p->pct));
-	if (vm_level)
-		json_object_object_add(o, "worst_ready_pct",
-				       kp_json_fixed3(p->worst_pct));
-	json_object_object_add(o, "p50_us",
-			kp_json_fixed3(kp_hist_percentile(p->hist, 50) / 1e3));
-	json_object_object_add(o, "p99_us",
-			kp_json_fixed3(kp_hist_percentile(p->hist, 99) / 1e3));
+	snprintf(k, sizeof(k), "%s_pct", d->share);
+	json_object_object_add(o, k, kp_json_fixed3(p->pct));
+	if (vm_level) {
+		snprintf(k, sizeof(k), "worst_%s_pct", d->share);
+		json_object_object_add(o, k, kp_json_fixed3(p->worst_pct));
+	}
+	kp_json_add_percentiles(o, d, p->hist);
 	json_object_object_add(o, "hist", kp_json_hist(p->hist));
 	return o;
 }
@@ -315,8 +320,9 @@ static int json_interval(struct kp_sink *s, const struct kp_interval *iv)
 	for (i = 0; i < iv->nlost; i++)
 		json_object_object_add(lost, iv->lost[i].probe,
 				       json_object_new_uint64(iv->lost[i].n));
-	json_object_object_add(o, "lost", lost);
-	json_object_object_add(o, "records_dropped",
+	json_object_object_add(o, kp_host_metric(KP_HM_LOST_EVENTS)->json,
+			       lost);
+	json_object_object_add(o, kp_host_metric(KP_HM_RECORDS_DROPPED)->json,
 			       json_object_new_uint64(iv->records_dropped));
 	emit(s, o);
 	return kp_sink_flush(s->out);
@@ -326,7 +332,7 @@ static int json_stop(struct kp_sink *s, const struct kp_stop_info *info)
 {
 	struct json_object *o = record("stop", &info->ts);
 
-	json_object_object_add(o, "intervals",
+	json_object_object_add(o, kp_host_metric(KP_HM_INTERVALS)->json,
 			       json_object_new_uint64(info->intervals));
 	json_object_object_add(o, "reason",
 			       json_object_new_string(info->reason));
