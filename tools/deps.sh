@@ -10,10 +10,11 @@ libjson-c-dev libinih-dev libmicrohttpd-dev libcap-dev libcmocka-dev pkg-config 
 # nested-VM test (tests/vm); bpftrace and libbpf-tools as reference peers,
 # linux-perf for the scheduler benchmark (perf bench sched pipe);
 # libvirtd and its QEMU driver for the libvirt tests; fio, iproute2 and
-# mount (losetup) for the block and net tests and benchmarks.
+# mount (losetup) for the block and net tests and benchmarks; systemd for
+# systemd-analyze verify of the unit (it installs without systemd running).
 TEST="jq qemu-system-x86 busybox-static cpio bpftrace libbpf-tools fio iproute2 mount
 procps kmod xz-utils linux-perf libvirt-daemon-system libvirt-daemon-driver-qemu
-libvirt-clients prometheus curl util-linux"
+libvirt-clients prometheus curl util-linux systemd"
 
 set_=${1:-build}
 check=
