@@ -131,20 +131,21 @@ static void interval__vm_row__rates_cpu_and_worst_vcpu_ready(void **state)
 	output();
 	assert_non_null(strstr(buf, "22:13:20  1 VM(s) active, interval 2.00 s\n"));
 	assert_null(strstr(buf, "events lost"));
-	assert_int_equal(row_of("100", line, sizeof(line), c), 14);
+	assert_int_equal(row_of("100", line, sizeof(line), c), 15);
 	assert_string_equal(c[1], "web");
 	assert_string_equal(c[2], "2");      /* vCPUs */
 	assert_string_equal(c[3], "60.0");   /* %CPU: the sum of the vCPUs */
 	assert_string_equal(c[4], "15.0");   /* %RDY: the worst vCPU, not 20 */
-	assert_string_equal(c[5], "250");    /* exits/s */
-	assert_string_equal(c[6], "5");      /* exits to the VMM /s */
-	assert_string_equal(c[7], "1");      /* two halts in 2 s */
-	assert_string_equal(c[8], "io");     /* top exit: 200/s, 80% */
-	assert_string_equal(c[9], "200/s");
-	assert_string_equal(c[10], "(80%)");
-	assert_string_equal(c[11], "KVM_EXIT_IO");
-	assert_string_equal(c[12], "5/s");
-	assert_string_equal(c[13], "(100%)");
+	assert_string_equal(c[5], "-");      /* %LMT: no CPU limit measured */
+	assert_string_equal(c[6], "250");    /* exits/s */
+	assert_string_equal(c[7], "5");      /* exits to the VMM /s */
+	assert_string_equal(c[8], "1");      /* two halts in 2 s */
+	assert_string_equal(c[9], "io");     /* top exit: 200/s, 80% */
+	assert_string_equal(c[10], "200/s");
+	assert_string_equal(c[11], "(80%)");
+	assert_string_equal(c[12], "KVM_EXIT_IO");
+	assert_string_equal(c[13], "5/s");
+	assert_string_equal(c[14], "(100%)");
 	/* no per-vCPU rows without --vcpus */
 	assert_int_equal(row_of("vcpu0", line, sizeof(line), c), 0);
 }
@@ -164,11 +165,11 @@ static void interval__vcpus_option__a_row_per_vcpu(void **state)
 	assert_string_equal(c[2], "101");
 	assert_string_equal(c[4], "60.0");
 	assert_string_equal(c[5], "15.0");
-	assert_string_equal(c[6], "150");
+	assert_string_equal(c[7], "150");
 	assert_true(row_of("vcpu1", line, sizeof(line), c) >= 9);
 	assert_string_equal(c[4], "-");      /* no cpu time measured */
 	assert_string_equal(c[5], "5.0");
-	assert_string_equal(c[8], "1");      /* halts/s: 2 halts / 2 s */
+	assert_string_equal(c[9], "1");      /* halts/s: 2 halts / 2 s */
 	assert_true(row_of("vcpu?", line, sizeof(line), c) >= 9);
 	assert_string_equal(c[2], "103");
 	assert_string_equal(c[5], "-");      /* no run delay: not 0.0 */
@@ -185,12 +186,12 @@ static void interval__no_run_delay__shows_a_dash(void **state)
 	strcpy(iv.vms[0].comm, "qemu-kvm");
 	assert_int_equal(sink.interval(&sink, &iv), 0);
 	output();
-	assert_int_equal(row_of("200", line, sizeof(line), c), 12);
+	assert_int_equal(row_of("200", line, sizeof(line), c), 13);
 	assert_string_equal(c[1], "qemu-kvm"); /* no domain name: comm */
 	assert_string_equal(c[3], "-");
 	assert_string_equal(c[4], "-");
-	assert_string_equal(c[8], "hlt");
-	assert_string_equal(c[11], "-");     /* no exit to the VMM */
+	assert_string_equal(c[9], "hlt");
+	assert_string_equal(c[12], "-");     /* no exit to the VMM */
 }
 
 static void interval__lost_events__say_where_to_look(void **state)
@@ -224,7 +225,7 @@ static void interval__host_devices__a_host_line(void **state)
 	assert_int_equal(kp_interval_finish(&iv), 0);
 	assert_int_equal(sink.interval(&sink, &iv), 0);
 	output();
-	assert_non_null(strstr(buf, "host (kernel threads, taps no process holds)"));
+	assert_non_null(strstr(buf, "host (kernel threads, processes that are not VMMs)"));
 	assert_non_null(strstr(buf, "sda"));
 	assert_non_null(strstr(buf, "10 IO/s"));
 }
