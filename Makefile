@@ -143,6 +143,13 @@ TEST_LIBS_netdev := $(call obj,vmproc)
 TEST_LIBS_procfs := $(call obj,vmproc)
 TEST_LIBS_sink_dev := $(call obj,record) $(call obj,metrics) \
 	$(call obj,hist) $(call obj,jsonutil) -ljson-c -lm
+# the sinks: their device objects, records, registry, JSON helpers and
+# the alert names their alert records carry
+SINK_LIBS := $(call obj,sink_dev) $(call obj,record) $(call obj,metrics) \
+	$(call obj,hist) $(call obj,jsonutil) $(call obj,alert) -ljson-c -lm
+TEST_LIBS_sink_json := $(SINK_LIBS) $(call obj,schedcalc)
+# kp_sink_flush lives in sink_json
+TEST_LIBS_sink_text := $(SINK_LIBS) $(call obj,sink_json) $(call obj,schedcalc)
 TEST_LIBS_config := $(call obj,cli) $(call obj,alert) $(call obj,metrics) \
 	$(call obj,record) $(call obj,hist) -linih -lm
 TEST_LIBS_alert := $(call obj,record) $(call obj,metrics) \

@@ -12,10 +12,12 @@ libncurses-dev libclang-rt-14-dev"
 # linux-perf for the scheduler benchmark (perf bench sched pipe);
 # libvirtd and its QEMU driver for the libvirt tests; fio, iproute2 and
 # mount (losetup) for the block and net tests and benchmarks; tmux for
-# the top tests; man-db, dpkg-dev and git for the package test.
+# the top tests; man-db, dpkg-dev and git for the package test; systemd
+# for systemd-analyze verify of the unit (it installs without systemd
+# running).
 TEST="jq qemu-system-x86 busybox-static cpio bpftrace libbpf-tools fio iproute2 mount
 procps kmod xz-utils linux-perf libvirt-daemon-system libvirt-daemon-driver-qemu
-libvirt-clients prometheus curl util-linux tmux man-db dpkg-dev git"
+libvirt-clients prometheus curl util-linux tmux man-db dpkg-dev git systemd"
 
 set_=${1:-build}
 check=

@@ -157,13 +157,33 @@ static void domxml__external_entities__are_not_loaded(void **state)
 	kp_domxml_free(&d);
 }
 
+/*
+ * The contract (domxml.h): kp_domxml_free accepts a zeroed d and NULL, and
+ * leaves d empty (no name, disks or NICs, id -1), so that freeing twice is
+ * harmless and d can be parsed into again.
+ */
 static void domxml_free__zeroed_or_null__is_safe(void **state)
 {
 	struct kp_domxml d;
 
 	memset(&d, 0, sizeof(d));
 	kp_domxml_free(&d);
+	assert_null(d.name);
+	assert_int_equal(d.id, -1);
 	kp_domxml_free(NULL);
+	assert_int_equal(parse_fixture("mixed.xml", &d), 0);
+	assert_true(d.ndisks > 0 && d.nnics > 0);
+	kp_domxml_free(&d);
+	assert_null(d.name);
+	assert_null(d.uuid);
+	assert_null(d.disks);
+	assert_null(d.nics);
+	assert_int_equal(d.ndisks + d.nnics + d.vcpus + d.iothreads, 0);
+	assert_int_equal(d.id, -1);
+	kp_domxml_free(&d); /* twice: nothing left to free */
+	assert_int_equal(parse_fixture("mixed.xml", &d), 0);
+	assert_non_null(d.name);
+	kp_domxml_free(&d);
 }
 
 int main(void)

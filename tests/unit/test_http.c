@@ -686,10 +686,18 @@ static void http_stop__then_start_on_the_same_port__serves_again(
 	resp_free(&r);
 }
 
+/* Stopping NULL (no --listen) stops nothing: the running server serves on. */
 static void http_stop__null__is_a_no_op(void **state)
 {
+	struct resp r;
+
 	(void)state;
 	kp_http_stop(NULL);
+	get(port, "GET", "/metrics", &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, BODY);
+	assert_int_equal(atomic_load(&render_calls), 1);
+	resp_free(&r);
 }
 
 static void http_start__ipv6_loopback__serves_metrics(void **state)

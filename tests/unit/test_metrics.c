@@ -312,6 +312,103 @@ static void metric__device_metrics__name_their_group_and_key(void **state)
 	}
 }
 
+/*
+ * The scopes are registry data: every reader (record.c, the JSON device
+ * objects, Prometheus labels) asks kp_scope() whether a scope is per
+ * device, which label names its entity and which JSON group holds it.
+ */
+static void scope__device_scopes__have_a_group_and_a_label(void **state)
+{
+	const struct kp_scope_desc *sc;
+	int s;
+
+	for (s = 0; s < KP_SCOPE__COUNT; s++) {
+		sc = kp_scope(s);
+		assert_non_null(sc);
+		assert_string_equal(kp_scope_name(s), sc->name);
+		if (sc->device && (!sc->group || !sc->label))
+			fail_msg("device scope '%s' needs a group and a label",
+				 sc->name);
+		if (!sc->device && sc->group)
+			fail_msg("scope '%s' has a group but no devices",
+				 sc->name);
+		if (s != KP_SCOPE_HOST && (!sc->label || !prom_name_ok(sc->label)))
+			fail_msg("scope '%s': no valid label name", sc->name);
+	}
+	assert_true(kp_scope(KP_SCOPE_DISK)->device);
+	assert_true(kp_scope(KP_SCOPE_IFACE)->device);
+	assert_false(kp_scope(KP_SCOPE_VM)->device);
+	assert_false(kp_scope(KP_SCOPE_VCPU)->device);
+	assert_string_equal(kp_scope(KP_SCOPE_VM)->label, "pid");
+	assert_string_equal(kp_scope(KP_SCOPE_VCPU)->label, "vcpu");
+	assert_null(kp_scope(KP_SCOPE__COUNT));
+	assert_null(kp_scope((enum kp_scope)-1));
+}
+
+static void metric__device_metrics__keys_start_with_their_group(void **state)
+{
+	const struct kp_scope_desc *sc;
+	const struct kp_metric_desc *m;
+	int id;
+
+	for (id = 0; id < KP_M__COUNT; id++) {
+		m = kp_metric(id);
+		sc = kp_scope(m->scope);
+		assert_int_equal(kp_metric_is_dev(id), sc->device);
+		if (!sc->device)
+			continue;
+		if (strncmp(m->json, sc->group, strlen(sc->group)) ||
+		    m->json[strlen(sc->group)] != '.')
+			fail_msg("'%s' is not under its group '%s.'", m->json,
+				 sc->group);
+	}
+	assert_false(kp_metric_is_dev(-1));
+	assert_false(kp_metric_is_dev(KP_M__COUNT));
+}
+
+/* The delay keys of a record come from the registry (docs/output.md). */
+static void metric__delay_metrics__name_their_share_and_percentiles(void **state)
+{
+	const struct kp_metric_desc *m;
+	int id;
+
+	for (id = 0; id < KP_M__COUNT; id++) {
+		m = kp_metric(id);
+		if ((m->show == KP_SHOW_DELAY) != !!m->share)
+			fail_msg("'%s': delay metrics, and only they, name a share",
+				 m->json);
+		if (m->show == KP_SHOW_DELAY && !m->pct)
+			fail_msg("'%s': a delay has percentiles", m->json);
+	}
+	assert_string_equal(kp_metric(KP_M_RUN_DELAY)->share, "ready");
+	assert_string_equal(kp_metric(KP_M_RUN_DELAY)->pct, "");
+}
+
+/* kvmprobe's own series: host counters, apart from every VM metric. */
+static void host_metric__every_id__is_a_host_counter_of_its_own(void **state)
+{
+	const struct kp_metric_desc *h;
+	int id, m;
+
+	for (id = 0; id < KP_HM__COUNT; id++) {
+		h = kp_host_metric(id);
+		assert_non_null(h);
+		assert_true(*h->json && *h->help && *h->probe);
+		assert_true(prom_name_ok(h->prom));
+		assert_true(!strncmp(h->prom, "kvmprobe_", 9));
+		assert_int_equal(h->type, KP_COUNTER);
+		assert_true(ends_with(h->prom, "_total"));
+		assert_int_equal(h->scope, KP_SCOPE_HOST);
+		for (m = 0; m < KP_M__COUNT; m++)
+			if (!strcmp(kp_metric(m)->prom, h->prom) ||
+			    !strcmp(kp_metric(m)->json, h->json))
+				fail_msg("'%s' is a VM metric too", h->prom);
+	}
+	assert_string_equal(kp_host_metric(KP_HM_LOST_EVENTS)->label, "probe");
+	assert_null(kp_host_metric(KP_HM__COUNT));
+	assert_null(kp_host_metric((enum kp_host_metric_id)-1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -329,6 +426,10 @@ int main(void)
 		cmocka_unit_test(metric__kib_metrics__are_bytes_in_prometheus),
 		cmocka_unit_test(mtype_scope_unit_names__known_and_out_of_range),
 		cmocka_unit_test(metric__device_metrics__name_their_group_and_key),
+		cmocka_unit_test(scope__device_scopes__have_a_group_and_a_label),
+		cmocka_unit_test(metric__device_metrics__keys_start_with_their_group),
+		cmocka_unit_test(metric__delay_metrics__name_their_share_and_percentiles),
+		cmocka_unit_test(host_metric__every_id__is_a_host_counter_of_its_own),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

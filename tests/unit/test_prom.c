@@ -1271,6 +1271,32 @@ static void prom_records_dropped__set_dropped__is_the_value_rendered(
 		"counter");
 }
 
+/* kvmprobe's own series: name, TYPE, HELP and label from kp_host_metric. */
+static void prom_render__host_series__are_the_host_registry_entries(
+	void **state)
+{
+	const struct kp_metric_desc *d;
+	const struct pfamily *f;
+	int id;
+
+	(void)state;
+	add(100, 101, 0, "exits", "HLT", 1);
+	assert_int_equal(kp_interval_add_lost(&iv, "exits", 3), 0);
+	commit();
+	render();
+	for (id = 0; id < KP_HM__COUNT; id++) {
+		d = kp_host_metric(id);
+		f = family_get(d->prom, false);
+		if (!f)
+			fail_msg("%s is not rendered", d->prom);
+		assert_string_equal(f->type, kp_mtype_name(d->type));
+		assert_string_equal(f->help, d->help);
+	}
+	d = kp_host_metric(KP_HM_LOST_EVENTS);
+	assert_near(value_of(d->prom, d->label, "exits", NULL), 3);
+	assert_near(value_of(kp_host_metric(KP_HM_INTERVALS)->prom, NULL), 1);
+}
+
 static void prom_render__empty_store__host_series_only(void **state)
 {
 	size_t i;
@@ -1430,6 +1456,7 @@ int main(void)
 		T(prom_lost_events__two_intervals__accumulate_per_probe),
 		T(prom_records_dropped__set_dropped__is_the_value_rendered),
 		T(prom_render__empty_store__host_series_only),
+		T(prom_render__host_series__are_the_host_registry_entries),
 		T(prom_devices__disk_and_iface__labelled_by_device),
 		T(prom_render__1000_vcpus__every_line_parses_and_values_hold),
 		T(prom_render__rich_store__passes_promtool_check_metrics),

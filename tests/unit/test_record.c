@@ -609,6 +609,96 @@ static void interval_add__delay_metric__keeps_total_and_histogram(void **state)
 	assert_null(p->peer);
 }
 
+/*
+ * The derived figures are computed once, in kp_interval_finish, over the
+ * interval's length: per vCPU and per VM (the sum), and for a VM's run
+ * delay the worst of its vCPUs, which the sinks and alerts only read.
+ */
+static void interval_finish__ns_samples__get_pct_and_worst_vcpu(void **state)
+{
+	struct kp_hist h = { 0 };
+	struct kp_vm_rec *vm;
+
+	h.count = 1;
+	h.sum = 30000000; /* 30 ms of exit handling in 0.5 s: 6% */
+	assert_int_equal(add(100, 101, 0, KP_M_RUN_DELAY, "", 100000000), 0);
+	assert_int_equal(add(100, 102, 1, KP_M_RUN_DELAY, "", 25000000), 0);
+	assert_int_equal(add(100, 101, 0, KP_M_CPU_TIME, "", 400000000), 0);
+	assert_int_equal(add(100, 101, 0, KP_M_EXITS, "io", 1000000000), 0);
+	assert_int_equal(kp_interval_add(&iv, 100, 102, 1, KP_M_EXIT_TIME,
+					 "io", 0, &h), 0);
+	iv.interval_s = 0.5;
+	assert_int_equal(kp_interval_finish(&iv), 0);
+	vm = find_vm(100);
+	assert_float_equal(kp_sample_find(&find_vcpu(vm, 101)->s,
+					  KP_M_RUN_DELAY, "")->pct, 20, 1e-9);
+	assert_float_equal(kp_sample_find(&find_vcpu(vm, 102)->s,
+					  KP_M_RUN_DELAY, "")->pct, 5, 1e-9);
+	assert_float_equal(kp_sample_find(&vm->s, KP_M_RUN_DELAY, "")->pct,
+			   25, 1e-9);
+	assert_float_equal(kp_sample_find(&vm->s, KP_M_RUN_DELAY,
+					  "")->worst_pct, 20, 1e-9);
+	assert_float_equal(kp_sample_find(&vm->s, KP_M_CPU_TIME, "")->pct,
+			   80, 1e-9);
+	/* a time histogram's share is its sum; events are no time */
+	assert_float_equal(kp_sample_find(&vm->s, KP_M_EXIT_TIME, "io")->pct,
+			   6, 1e-9);
+	assert_float_equal(kp_sample_find(&vm->s, KP_M_EXITS, "io")->pct, 0, 0);
+	/* percentages have a worst vCPU too (%LMT); counters do not */
+	assert_float_equal(kp_sample_find(&vm->s, KP_M_CPU_TIME,
+					  "")->worst_pct, 80, 1e-9);
+	assert_float_equal(kp_sample_find(&vm->s, KP_M_EXIT_TIME,
+					  "io")->worst_pct, 0, 0);
+}
+
+static uint32_t to_pid_9(const struct kp_sample *p, void *arg)
+{
+	return 9;
+}
+
+/* Device samples moved after kp_interval_finish keep their derived pct. */
+static void interval_place_and_fold__moved_samples__keep_their_pct(void **state)
+{
+	struct kp_hist h = { 0 };
+	const struct kp_sample *p;
+
+	h.count = 1;
+	h.sum = 50000000; /* 50 ms of delivery in 0.5 s: 10% */
+	assert_int_equal(kp_interval_add_dev(&iv, KP_PID_HOST, KP_M_IF_DELIVERY,
+					     "vnet0", "", 0, &h), 0);
+	assert_int_equal(add(9, 9, -1, KP_M_EXITS, "io", 1), 0);
+	iv.interval_s = 0.5;
+	assert_int_equal(kp_interval_finish(&iv), 0);
+	assert_float_equal(iv.host.v[0].pct, 10, 1e-9);
+	assert_int_equal(kp_interval_place_host(&iv, to_pid_9, NULL), 0);
+	assert_int_equal(iv.host.n, 0);
+	p = kp_sample_find_dev(&find_vm(9)->s, KP_M_IF_DELIVERY, "vnet0", "");
+	assert_non_null(p);
+	assert_float_equal(p->pct, 10, 1e-9);
+	assert_int_equal(kp_interval_fold_vm(&iv, 0), 0);
+	assert_int_equal(iv.nvms, 0);
+	p = kp_sample_find_dev(&iv.host, KP_M_IF_DELIVERY, "vnet0", "");
+	assert_non_null(p);
+	assert_float_equal(p->pct, 10, 1e-9);
+}
+
+/* kp_pct moved here from schedcalc: the same assertions */
+static void pct__of_interval__is_percent(void **state)
+{
+	assert_float_equal(kp_pct(500000000, 1.0), 50.0, 1e-9);
+	assert_float_equal(kp_pct(666666667, 1.0), 66.6666667, 1e-4);
+	assert_float_equal(kp_pct(100000000, 0.2), 50.0, 1e-9);
+	/* several vCPUs summed can pass 100 (esxtop's VM %RDY) */
+	assert_float_equal(kp_pct(3000000000ULL, 1.0), 300.0, 1e-9);
+}
+
+static void pct__empty_or_negative_interval__is_zero(void **state)
+{
+	assert_float_equal(kp_pct(1000, 0), 0, 0);
+	assert_float_equal(kp_pct(1000, -1), 0, 0);
+	assert_float_equal(kp_pct(0, 1), 0, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -640,6 +730,10 @@ int main(void)
 		T(interval_add_dev__host_pid__goes_to_the_host_record),
 		T(interval_add_dev__not_a_device_metric__is_refused),
 		T(interval_finish__device_samples__sorted_by_metric_dev_label),
+		T(interval_finish__ns_samples__get_pct_and_worst_vcpu),
+		T(interval_place_and_fold__moved_samples__keep_their_pct),
+		cmocka_unit_test(pct__of_interval__is_percent),
+		cmocka_unit_test(pct__empty_or_negative_interval__is_zero),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -98,22 +98,6 @@ static void delta__reading_behind__gives_zero_and_sum_stays_exact(void **state)
 	assert_int_equal(prev.cpu_ns, 2000);
 }
 
-static void pct__of_interval__is_percent(void **state)
-{
-	assert_float_equal(kp_pct(500000000, 1.0), 50.0, 1e-9);
-	assert_float_equal(kp_pct(666666667, 1.0), 66.6666667, 1e-4);
-	assert_float_equal(kp_pct(100000000, 0.2), 50.0, 1e-9);
-	/* several vCPUs summed can pass 100 (esxtop's VM %RDY) */
-	assert_float_equal(kp_pct(3000000000ULL, 1.0), 300.0, 1e-9);
-}
-
-static void pct__empty_or_negative_interval__is_zero(void **state)
-{
-	assert_float_equal(kp_pct(1000, 0), 0, 0);
-	assert_float_equal(kp_pct(1000, -1), 0, 0);
-	assert_float_equal(kp_pct(0, 1), 0, 0);
-}
-
 static void top_n__more_than_k__keeps_the_largest_in_order(void **state)
 {
 	const uint64_t v[] = { 5, 90, 1, 70, 30, 100, 2, 60 };
@@ -178,8 +162,6 @@ int main(void)
 		cmocka_unit_test(flatten__stamp_after_now__counts_nothing),
 		cmocka_unit_test(delta__growing_counters__are_differences),
 		cmocka_unit_test(delta__reading_behind__gives_zero_and_sum_stays_exact),
-		cmocka_unit_test(pct__of_interval__is_percent),
-		cmocka_unit_test(pct__empty_or_negative_interval__is_zero),
 		cmocka_unit_test(top_n__more_than_k__keeps_the_largest_in_order),
 		cmocka_unit_test(top_n__fewer_than_k__returns_all_sorted),
 		cmocka_unit_test(top_n__ties__keep_their_order),

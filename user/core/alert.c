@@ -211,6 +211,18 @@ static double rate_of(const struct kp_sample_set *s, enum kp_metric_id m,
 	return v / secs;
 }
 
+static double pct_of(const struct kp_sample_set *s, enum kp_metric_id m,
+		     const char *label)
+{
+	double pct = 0;
+	size_t i;
+
+	for (i = kp_sample_first(s, m); i < s->n && s->v[i].metric == m; i++)
+		if (!*label || !strcmp(s->v[i].label, label))
+			pct += s->v[i].pct;
+	return pct;
+}
+
 bool kp_alert_value(const struct kp_alert_rule *r,
 		    const struct kp_sample_set *s, double interval_s,
 		    double *value)
@@ -227,14 +239,10 @@ bool kp_alert_value(const struct kp_alert_rule *r,
 		return true;
 	case KP_STAT_PCT:
 	case KP_STAT_AVG_PCT: /* eval_entity() divides by the vCPUs */
-		/* a time histogram's share of the interval is its sum */
-		if (kp_metric(r->metric)->type == KP_HISTOGRAM &&
-		    kp_metric(r->metric)->show == KP_SHOW_LABELS)
-			v = h.sum;
-		/* run delay: its ready part, as the records' ready_pct */
-		if (kp_metric(r->metric)->show == KP_SHOW_DELAY)
-			v = kp_ready_ns(s, v);
-		*value = (double)v / (secs * 1e9) * 100.0;
+		/* the samples' shares of the interval, as kp_interval_finish
+		 * derived them (a time histogram's share is its sum, a run
+		 * delay's its ready part, as the records' ready_pct) */
+		*value = pct_of(s, r->metric, r->label);
 		return true;
 	case KP_STAT_RATIO:
 		den = rate_of(s, r->of, "", secs);

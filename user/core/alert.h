@@ -107,7 +107,8 @@ enum kp_alert_state kp_alert_step(const struct kp_alert_rule *r,
 				  double value, double now, bool *fired,
 				  bool *resolved);
 
-/* The value of rule's stat for a sample set over interval_s. false: no
+/* The value of rule's stat for a sample set of a finished interval of
+ * interval_s (pct: the percentages kp_interval_finish derived). false: no
  * data (a percentile of an empty histogram, a gauge not reported). */
 bool kp_alert_value(const struct kp_alert_rule *r,
 		    const struct kp_sample_set *s, double interval_s,

@@ -398,6 +398,12 @@ int kp_cli_apply(int argc, char **argv, struct kp_opts *o,
 	return 0;
 }
 
+const char *kp_cli_long_option(size_t i)
+{
+	return i < sizeof(long_opts) / sizeof(long_opts[0]) ?
+		       long_opts[i].name : NULL;
+}
+
 int kp_cli_option_kind(const char *name)
 {
 	const struct option *opt;

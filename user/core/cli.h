@@ -93,6 +93,8 @@ int kp_cli_apply(int argc, char **argv, struct kp_opts *o,
 
 /* Whether long option name takes a value (1), is a flag (0), or -ENOENT. */
 int kp_cli_option_kind(const char *name);
+/* The name of the parser's long option i ("interval"), NULL past the last. */
+const char *kp_cli_long_option(size_t i);
 
 const char *kp_cli_usage(void);
 

@@ -66,6 +66,8 @@ static const struct kp_metric_desc metrics[KP_M__COUNT] = {
 		.scope = KP_SCOPE_VCPU,
 		.unit = KP_UNIT_NS,
 		.show = KP_SHOW_DELAY,
+		.pct = "",
+		.share = "ready",
 		.help = "Run delay (CPU ready, esxtop %RDY, steal time in the "
 			"guest): time a vCPU thread was runnable but not "
 			"running, from its wake-up or preemption until it ran. "
@@ -394,6 +396,66 @@ static const struct kp_metric_desc metrics[KP_M__COUNT] = {
 	},
 };
 
+static const struct kp_metric_desc host_metrics[KP_HM__COUNT] = {
+	[KP_HM_LOST_EVENTS] = {
+		.json = "lost",
+		.prom = "kvmprobe_lost_events_total",
+		.label = "probe",
+		.probe = "all",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_HOST,
+		.unit = KP_UNIT_EVENTS,
+		.help = "Events not recorded because a kernel map was full.",
+	},
+	[KP_HM_RECORDS_DROPPED] = {
+		.json = "records_dropped",
+		.prom = "kvmprobe_records_dropped_total",
+		.probe = "all",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_HOST,
+		.unit = KP_UNIT_EVENTS,
+		.show = KP_SHOW_COUNT,
+		.help = "Records dropped because an output was too slow.",
+	},
+	[KP_HM_INTERVALS] = {
+		.json = "intervals",
+		.prom = "kvmprobe_intervals_total",
+		.probe = "all",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_HOST,
+		.unit = KP_UNIT_EVENTS,
+		.show = KP_SHOW_COUNT,
+		.help = "Intervals sampled since kvmprobe started.",
+	},
+};
+
+static const struct kp_scope_desc scopes[KP_SCOPE__COUNT] = {
+	[KP_SCOPE_HOST] = { .name = "host" },
+	[KP_SCOPE_VM] = { .name = "vm", .label = "pid" },
+	[KP_SCOPE_VCPU] = { .name = "vcpu", .label = "vcpu" },
+	[KP_SCOPE_DISK] = { .name = "disk", .label = "disk", .group = "disks",
+			    .device = true },
+	[KP_SCOPE_IFACE] = { .name = "iface", .label = "iface",
+			     .group = "interfaces", .device = true },
+};
+
+const struct kp_scope_desc *kp_scope(enum kp_scope s)
+{
+	return (unsigned int)s < KP_SCOPE__COUNT ? &scopes[s] : NULL;
+}
+
+bool kp_metric_is_dev(int id)
+{
+	const struct kp_metric_desc *d = kp_metric(id);
+
+	return d && kp_scope(d->scope) && kp_scope(d->scope)->device;
+}
+
+const struct kp_metric_desc *kp_host_metric(enum kp_host_metric_id id)
+{
+	return (unsigned int)id < KP_HM__COUNT ? &host_metrics[id] : NULL;
+}
+
 const struct kp_metric_desc *kp_metric(enum kp_metric_id id)
 {
 	if ((unsigned int)id >= KP_M__COUNT)
@@ -410,10 +472,7 @@ const char *kp_mtype_name(enum kp_mtype t)
 
 const char *kp_scope_name(enum kp_scope s)
 {
-	static const char *const names[] = { "host", "vm", "vcpu", "disk",
-					      "iface" };
-
-	return (unsigned int)s < 5 ? names[s] : "?";
+	return kp_scope(s) ? kp_scope(s)->name : "?";
 }
 
 const char *kp_unit_name(enum kp_unit u)

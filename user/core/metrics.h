@@ -7,6 +7,8 @@
 #ifndef KP_METRICS_H
 #define KP_METRICS_H
 
+#include <stdbool.h>
+
 enum kp_metric_id {
 	KP_M_EXITS,
 	KP_M_EXIT_TIME,
@@ -52,7 +54,20 @@ enum kp_mtype { KP_COUNTER, KP_GAUGE, KP_HISTOGRAM };
 
 /* The finest scope a metric is recorded at; coarser scopes are sums. */
 enum kp_scope { KP_SCOPE_HOST, KP_SCOPE_VM, KP_SCOPE_VCPU, KP_SCOPE_DISK,
-		KP_SCOPE_IFACE };
+		KP_SCOPE_IFACE, KP_SCOPE__COUNT };
+
+/* What every reader needs to know of a scope (kp_scope()). */
+struct kp_scope_desc {
+	const char *name;   /* in the docs: "vm", "vcpu", "disk", ... */
+	const char *label;  /* the Prometheus label naming one entity of the
+			     * scope ("pid", "vcpu", "disk"); NULL: none */
+	const char *group;  /* device scopes: the JSON array of device
+			     * objects in a record, also the "group." prefix
+			     * of their metrics' JSON keys; else NULL */
+	bool device;        /* samples name a device (kp_sample.dev,
+			     * kp_interval_add_dev) and live in the set of
+			     * the VM (or the host) */
+};
 
 enum kp_unit { KP_UNIT_EVENTS, KP_UNIT_NS, KP_UNIT_KIB, KP_UNIT_BYTES };
 
@@ -64,7 +79,8 @@ enum kp_show {
 	KP_SHOW_LABELS, /* {label: count or HIST} */
 	KP_SHOW_COUNT,  /* a number */
 	KP_SHOW_PCT,    /* ns as a percentage of the interval */
-	KP_SHOW_DELAY,  /* {total_ns, ready_pct, p50_us, p99_us, hist}: the
+	KP_SHOW_DELAY,  /* {total_ns, <share>_pct, worst_<share>_pct (VM),
+			 * <pct>p50_us, <pct>p99_us, hist}: the
 			 * value is the total (waits in progress included),
 			 * the histogram holds the waits that ended */
 	KP_SHOW_TOP,    /* per peer thread (label: its tid, the sample's
@@ -84,15 +100,35 @@ struct kp_metric_desc {
 	enum kp_scope scope;
 	enum kp_unit unit;
 	enum kp_show show;
-	const char *pct;    /* histograms of device scopes: also write
-			     * <pct>p50_us and <pct>p99_us beside it; NULL:
-			     * not */
+	const char *pct;    /* histograms: also write <pct>p50_us and
+			     * <pct>p99_us beside it (KP_SHOW_DELAY: in its
+			     * object); NULL: not */
+	const char *share;  /* KP_SHOW_DELAY: what its percentage of the
+			     * interval is called, "ready": <share>_pct and,
+			     * for a VM, worst_<share>_pct */
 	const char *help;
+};
+
+/*
+ * kvmprobe's own series, of no VM: keys of the NDJSON "interval" and
+ * "stop" records and host series of /metrics. Apart from kp_metric(): no
+ * sample of an interval carries them, and the VM records never do.
+ */
+enum kp_host_metric_id {
+	KP_HM_LOST_EVENTS,      /* labelled by probe */
+	KP_HM_RECORDS_DROPPED,
+	KP_HM_INTERVALS,
+	KP_HM__COUNT,
 };
 
 const struct kp_metric_desc *kp_metric(enum kp_metric_id id);
 /* The id of the metric whose JSON key is json, or -1. */
 int kp_metric_by_json(const char *json);
+/* Whether metric id is recorded per device (its scope's device). */
+bool kp_metric_is_dev(int id);
+const struct kp_metric_desc *kp_host_metric(enum kp_host_metric_id id);
+/* NULL when s is out of range. */
+const struct kp_scope_desc *kp_scope(enum kp_scope s);
 const char *kp_mtype_name(enum kp_mtype t);
 const char *kp_scope_name(enum kp_scope s);
 const char *kp_unit_name(enum kp_unit u);

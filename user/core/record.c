@@ -233,6 +233,70 @@ void kp_vm_sort_vcpus(struct kp_vm_rec *vm)
 		qsort(vm->vcpus, vm->nvcpus, sizeof(*vm->vcpus), cmp_vcpu);
 }
 
+double kp_pct(uint64_t ns, double interval_s)
+{
+	if (interval_s <= 0)
+		return 0;
+	return (double)ns / (interval_s * 1e7);
+}
+
+/*
+ * The time of sample p of set s in ns: its value (counters), the ready
+ * part of a KP_SHOW_DELAY metric's total (kp_ready_ns: without the time
+ * the set's CPU limit accounts for), or the sum of a KP_SHOW_LABELS
+ * histogram (exit handling time, ...).
+ */
+static uint64_t sample_ns(const struct kp_sample_set *s,
+			  const struct kp_sample *p)
+{
+	const struct kp_metric_desc *d = kp_metric(p->metric);
+
+	if (d->show == KP_SHOW_DELAY)
+		return kp_ready_ns(s, p->value);
+	if (d->type == KP_HISTOGRAM && d->show == KP_SHOW_LABELS && p->hist)
+		return p->hist->sum;
+	return p->value;
+}
+
+static void derive_pct(struct kp_sample_set *s, double secs)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		s->v[i].pct = kp_metric(s->v[i].metric)->unit == KP_UNIT_NS ?
+			      kp_pct(sample_ns(s, &s->v[i]), secs) : 0;
+}
+
+/* Per-sample percentages; for a VM's percentages, its worst vCPU's. */
+static void derive(struct kp_interval *iv)
+{
+	const struct kp_sample *vp;
+	struct kp_sample *p;
+	size_t i, j, k;
+
+	for (i = 0; i < iv->nvms; i++) {
+		struct kp_vm_rec *vm = &iv->vms[i];
+
+		for (j = 0; j < vm->nvcpus; j++)
+			derive_pct(&vm->vcpus[j].s, iv->interval_s);
+		derive_pct(&vm->s, iv->interval_s);
+		for (k = 0; k < vm->s.n; k++) {
+			p = &vm->s.v[k];
+			p->worst_pct = 0;
+			if (kp_metric(p->metric)->show != KP_SHOW_DELAY &&
+			    kp_metric(p->metric)->show != KP_SHOW_PCT)
+				continue;
+			for (j = 0; j < vm->nvcpus; j++) {
+				vp = kp_sample_find(&vm->vcpus[j].s, p->metric,
+						    p->label);
+				if (vp && vp->pct > p->worst_pct)
+					p->worst_pct = vp->pct;
+			}
+		}
+	}
+	derive_pct(&iv->host, iv->interval_s);
+}
+
 int kp_interval_finish(struct kp_interval *iv)
 {
 	struct kp_vcpu_rec *vc;
@@ -263,6 +327,7 @@ int kp_interval_finish(struct kp_interval *iv)
 	if (iv->host.n > 1)
 		qsort(iv->host.v, iv->host.n, sizeof(*iv->host.v),
 		      cmp_sample);
+	derive(iv);
 	return 0;
 }
 
@@ -318,10 +383,9 @@ int kp_samples_add_dev(struct kp_sample_set *s, enum kp_metric_id metric,
 		       const char *dev, uint64_t devid, const char *label,
 		       uint64_t value, const struct kp_hist *hist)
 {
-	const struct kp_metric_desc *d = kp_metric(metric);
 	struct kp_sample *p;
 
-	if (!d || (d->scope != KP_SCOPE_DISK && d->scope != KP_SCOPE_IFACE))
+	if (!kp_metric_is_dev(metric))
 		return -EINVAL;
 	p = sample_get_dev(s, metric, dev, label, devid);
 	if (!p)
@@ -337,10 +401,9 @@ int kp_interval_add_dev_id(struct kp_interval *iv, uint32_t pid,
 			   uint64_t devid, const char *label, uint64_t value,
 			   const struct kp_hist *hist)
 {
-	const struct kp_metric_desc *d = kp_metric(metric);
 	struct kp_vm_rec *vm;
 
-	if (!d || (d->scope != KP_SCOPE_DISK && d->scope != KP_SCOPE_IFACE))
+	if (!kp_metric_is_dev(metric))
 		return -EINVAL;
 	if (pid == KP_PID_HOST)
 		return kp_samples_add_dev(&iv->host, metric, dev, devid, label,
@@ -363,9 +426,7 @@ int kp_interval_add_dev(struct kp_interval *iv, uint32_t pid,
 
 static bool is_dev(const struct kp_sample *p)
 {
-	const struct kp_metric_desc *d = kp_metric(p->metric);
-
-	return d && (d->scope == KP_SCOPE_DISK || d->scope == KP_SCOPE_IFACE);
+	return kp_metric_is_dev(p->metric);
 }
 
 int kp_interval_place_host(struct kp_interval *iv, kp_place_fn place,
@@ -398,8 +459,11 @@ int kp_interval_place_host(struct kp_interval *iv, kp_place_fn place,
 		j++;
 	}
 	h->n = j;
-	for (i = 0; i < iv->nvms; i++)
+	/* samples merged or added after kp_interval_finish: derive again */
+	for (i = 0; i < iv->nvms; i++) {
 		kp_samples_sort(&iv->vms[i].s);
+		derive_pct(&iv->vms[i].s, iv->interval_s);
+	}
 	return err;
 }
 
@@ -422,6 +486,7 @@ int kp_interval_fold_vm(struct kp_interval *iv, size_t i)
 	}
 	kp_interval_drop_vm(iv, i);
 	kp_samples_sort(&iv->host);
+	derive_pct(&iv->host, iv->interval_s);
 	return err;
 }
 

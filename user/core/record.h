@@ -38,6 +38,19 @@ struct kp_sample {
 	uint64_t value;         /* counters; KP_SHOW_DELAY: the total */
 	struct kp_hist *hist;   /* histograms, owned */
 	struct kp_peer *peer;   /* KP_SHOW_TOP metrics, owned */
+	/*
+	 * Derived once by kp_interval_finish; the sinks and the alerts read
+	 * these and compute nothing of their own.
+	 * pct: metrics in ns, the sample's time as a percentage of the
+	 * interval (kp_pct): value, the ready part of a KP_SHOW_DELAY
+	 * total (kp_ready_ns), or the sum of a KP_SHOW_LABELS histogram; 0
+	 * for other units.
+	 * worst_pct: a VM's KP_SHOW_DELAY and KP_SHOW_PCT samples, the
+	 * largest pct of the same sample of its vCPUs (the worst vCPU's
+	 * %RDY, %LMT); 0 elsewhere.
+	 */
+	double pct;
+	double worst_pct;
 };
 
 struct kp_sample_set {
@@ -143,8 +156,17 @@ int kp_interval_place_host(struct kp_interval *iv, kp_place_fn place,
 int kp_interval_fold_vm(struct kp_interval *iv, size_t i);
 /* Sort a set as kp_interval_finish does (by metric, device, label). */
 void kp_samples_sort(struct kp_sample_set *s);
-/* Sum vCPU samples into their VM, sort vCPUs by index, samples by name. */
+/*
+ * Sum vCPU samples into their VM, sort vCPUs by index, samples by name,
+ * and derive each sample's pct and worst_pct over iv->interval_s (set it
+ * first).
+ */
 int kp_interval_finish(struct kp_interval *iv);
+/*
+ * ns as a percentage of interval_s seconds; 0 for an empty interval. The
+ * one percent-of-interval formula: kp_interval_finish uses it.
+ */
+double kp_pct(uint64_t ns, double interval_s);
 /* Sort vCPUs: known indexes first, ascending, then by thread id. */
 void kp_vm_sort_vcpus(struct kp_vm_rec *vm);
 /* Set the VM-wide gauge metric of vm to value. 0 or -ENOMEM. */

@@ -33,13 +33,6 @@ void kp_sched_delta(struct kp_sched_flat *prev,
 	}
 }
 
-double kp_pct(uint64_t ns, double interval_s)
-{
-	if (interval_s <= 0)
-		return 0;
-	return (double)ns / (interval_s * 1e7);
-}
-
 size_t kp_top_n(const uint64_t *vals, size_t n, size_t k, size_t *out)
 {
 	size_t m = 0, i, j;

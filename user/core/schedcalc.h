@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The arithmetic of the sched probe, apart from libbpf so it is unit-tested:
- * spans still in progress, deltas of counters read racily, percentages of
- * an interval and the top-N selection of preemptors. Pure functions.
+ * spans still in progress, deltas of counters read racily and the top-N
+ * selection of preemptors (percentages of an interval: kp_pct, record.h).
+ * Pure functions.
  */
 #ifndef KP_SCHEDCALC_H
 #define KP_SCHEDCALC_H
@@ -40,9 +41,6 @@ void kp_sched_flatten(const struct sched_stats *raw, uint64_t now,
 void kp_sched_delta(struct kp_sched_flat *prev,
 		    const struct kp_sched_flat *cur,
 		    struct kp_sched_flat *delta);
-
-/* ns as a percentage of interval_s seconds; 0 for an empty interval. */
-double kp_pct(uint64_t ns, double interval_s);
 
 /*
  * The indexes of the (at most) k largest of vals[0..n), largest first;

@@ -204,7 +204,7 @@ static double base_value(const struct kp_metric_desc *d, uint64_t v)
 /* Device samples (kp_interval_add_dev) are in the VM's set. */
 static bool at_scope(const struct kp_metric_desc *d, enum kp_scope scope)
 {
-	if (d->scope == KP_SCOPE_DISK || d->scope == KP_SCOPE_IFACE)
+	if (kp_scope(d->scope)->device)
 		return scope == KP_SCOPE_VM;
 	return d->scope == scope;
 }
@@ -398,16 +398,23 @@ static void put(struct buf *b, const char *fmt, ...)
 	}
 }
 
-/* The labels of series s, without braces: pid="1",domain="x",... */
+/*
+ * The labels of series s, without braces: pid="1",domain="x",... The
+ * names of the entity labels (pid, vcpu, disk, iface) and the metric's
+ * own label come from the registry; domain and uuid name the VM's
+ * libvirt identity.
+ */
 static void labels(struct kp_prom *p, const struct series *s, char *out,
 		   size_t len)
 {
 	const struct kp_metric_desc *d = kp_metric(s->metric);
+	const struct kp_scope_desc *sc = kp_scope(d->scope);
 	char esc[1024];
 	struct vm_id *v = vm_id_get(p, s->pid);
 	size_t n;
 
-	n = snprintf(out, len, "pid=\"%u\"", s->pid);
+	n = snprintf(out, len, "%s=\"%u\"", kp_scope(KP_SCOPE_VM)->label,
+		     s->pid);
 	if (v && v->name && n < len) {
 		kp_prom_escape(v->name, esc, sizeof(esc));
 		n += snprintf(out + n, len - n, ",domain=\"%s\"", esc);
@@ -416,19 +423,17 @@ static void labels(struct kp_prom *p, const struct series *s, char *out,
 		kp_prom_escape(v->uuid, esc, sizeof(esc));
 		n += snprintf(out + n, len - n, ",uuid=\"%s\"", esc);
 	}
-	if ((d->scope == KP_SCOPE_DISK || d->scope == KP_SCOPE_IFACE) &&
-	    n < len) {
+	if (sc->device && n < len) {
 		kp_prom_escape(s->dev, esc, sizeof(esc));
-		n += snprintf(out + n, len - n, ",%s=\"%s\"",
-			      d->scope == KP_SCOPE_DISK ? "disk" : "iface",
-			      esc);
+		n += snprintf(out + n, len - n, ",%s=\"%s\"", sc->label, esc);
 	}
 	if (d->scope == KP_SCOPE_VCPU && n < len) {
 		if (s->vcpu >= 0)
-			n += snprintf(out + n, len - n, ",vcpu=\"%d\"", s->vcpu);
+			n += snprintf(out + n, len - n, ",%s=\"%d\"",
+				      sc->label, s->vcpu);
 		else
-			n += snprintf(out + n, len - n, ",vcpu=\"tid%u\"",
-				      s->tid);
+			n += snprintf(out + n, len - n, ",%s=\"tid%u\"",
+				      sc->label, s->tid);
 	}
 	if (d->label && n < len) {
 		kp_prom_escape(s->label, esc, sizeof(esc));
@@ -484,23 +489,33 @@ static int cmp_series(const void *a, const void *b)
 	return c ? c : strcmp(x->label, y->label);
 }
 
+/* kvmprobe's own series (kp_host_metric), in registry order */
 static void render_host(struct kp_prom *p, struct buf *b)
 {
+	const struct kp_metric_desc *d;
+	int id;
 	size_t i;
 
-	header(b, "kvmprobe_lost_events_total", "counter",
-	       "Events not recorded because a kernel map was full.");
-	for (i = 0; i < p->nlost; i++)
-		put(b, "kvmprobe_lost_events_total{probe=\"%s\"} %llu\n",
-		    p->lost_probe[i], (unsigned long long)p->lost[i]);
-	header(b, "kvmprobe_records_dropped_total", "counter",
-	       "Records dropped because an output was too slow.");
-	put(b, "kvmprobe_records_dropped_total %llu\n",
-	    (unsigned long long)p->dropped);
-	header(b, "kvmprobe_intervals_total", "counter",
-	       "Intervals sampled since kvmprobe started.");
-	put(b, "kvmprobe_intervals_total %llu\n",
-	    (unsigned long long)p->intervals);
+	for (id = 0; id < KP_HM__COUNT; id++) {
+		d = kp_host_metric(id);
+		header(b, d->prom, kp_mtype_name(d->type), d->help);
+		switch (id) {
+		case KP_HM_LOST_EVENTS:
+			for (i = 0; i < p->nlost; i++)
+				put(b, "%s{%s=\"%s\"} %llu\n", d->prom,
+				    d->label, p->lost_probe[i],
+				    (unsigned long long)p->lost[i]);
+			break;
+		case KP_HM_RECORDS_DROPPED:
+			put(b, "%s %llu\n", d->prom,
+			    (unsigned long long)p->dropped);
+			break;
+		case KP_HM_INTERVALS:
+			put(b, "%s %llu\n", d->prom,
+			    (unsigned long long)p->intervals);
+			break;
+		}
+	}
 }
 
 int kp_prom_render(struct kp_prom *p, char **out, size_t *len)

@@ -7,24 +7,24 @@
 #include "user/core/metrics.h"
 #include "user/sinks/sink_dev.h"
 
-#define GROUP_MAX 32
-
-bool kp_metric_is_dev(int id)
+/*
+ * A device metric's group (its scope's: "disks") and its key inside a
+ * device object ("disks.ios" -> "ios"); false when the JSON key does not
+ * start with "group." (test_metrics checks that every one does).
+ */
+static bool split_key(const struct kp_metric_desc *d, const char **group,
+		      const char **key)
 {
-	const struct kp_metric_desc *d = kp_metric(id);
+	const struct kp_scope_desc *sc = kp_scope(d->scope);
+	size_t n;
 
-	return d && (d->scope == KP_SCOPE_DISK || d->scope == KP_SCOPE_IFACE);
-}
-
-/* "disks.ios" -> group "disks", key "ios"; false when there is no dot. */
-static bool split_key(const char *json, char *group, const char **key)
-{
-	const char *dot = strchr(json, '.');
-
-	if (!dot || dot == json || (size_t)(dot - json) >= GROUP_MAX)
+	if (!sc || !sc->group)
 		return false;
-	snprintf(group, GROUP_MAX, "%.*s", (int)(dot - json), json);
-	*key = dot + 1;
+	n = strlen(sc->group);
+	if (strncmp(d->json, sc->group, n) || d->json[n] != '.')
+		return false;
+	*group = sc->group;
+	*key = d->json + n + 1;
 	return true;
 }
 
@@ -43,14 +43,13 @@ static struct json_object *child(struct json_object *o, const char *key)
 static struct json_object *new_device(const char *group, const char *dev)
 {
 	struct json_object *d = json_object_new_object();
-	char g[GROUP_MAX];
-	const char *key;
+	const char *g, *key;
 	int id;
 
 	json_object_object_add(d, "dev", kp_json_string(dev));
 	for (id = 0; id < KP_M__COUNT; id++)
 		if (kp_metric_is_dev(id) && kp_metric(id)->show == KP_SHOW_INFO &&
-		    split_key(kp_metric(id)->json, g, &key) && !strcmp(g, group))
+		    split_key(kp_metric(id), &g, &key) && !strcmp(g, group))
 			json_object_object_add(d, key, NULL);
 	return d;
 }
@@ -78,24 +77,31 @@ static struct json_object *device(struct json_object *o, const char *group,
 	return d;
 }
 
-static void add_value(struct json_object *o, const char *key,
-		      const struct kp_metric_desc *d, const struct kp_sample *p)
+void kp_json_add_percentiles(struct json_object *o,
+			     const struct kp_metric_desc *d,
+			     const struct kp_hist *h)
 {
 	char k[64];
 
+	if (!d->pct || !h)
+		return;
+	snprintf(k, sizeof(k), "%sp50_us", d->pct);
+	json_object_object_add(o, k,
+		kp_json_fixed3(kp_hist_percentile(h, 50) / 1e3));
+	snprintf(k, sizeof(k), "%sp99_us", d->pct);
+	json_object_object_add(o, k,
+		kp_json_fixed3(kp_hist_percentile(h, 99) / 1e3));
+}
+
+static void add_value(struct json_object *o, const char *key,
+		      const struct kp_metric_desc *d, const struct kp_sample *p)
+{
 	if (!p->hist) {
 		json_object_object_add(o, key, json_object_new_uint64(p->value));
 		return;
 	}
 	json_object_object_add(o, key, kp_json_hist(p->hist));
-	if (!d->pct)
-		return;
-	snprintf(k, sizeof(k), "%sp50_us", d->pct);
-	json_object_object_add(o, k,
-		kp_json_fixed3(kp_hist_percentile(p->hist, 50) / 1e3));
-	snprintf(k, sizeof(k), "%sp99_us", d->pct);
-	json_object_object_add(o, k,
-		kp_json_fixed3(kp_hist_percentile(p->hist, 99) / 1e3));
+	kp_json_add_percentiles(o, d, p->hist);
 }
 
 void kp_json_add_devices(struct json_object *o,
@@ -104,15 +110,14 @@ void kp_json_add_devices(struct json_object *o,
 	const struct kp_metric_desc *d;
 	const struct kp_sample *p;
 	struct json_object *dev;
-	char group[GROUP_MAX];
-	const char *key;
+	const char *group, *key;
 	size_t i;
 
 	for (i = 0; i < set->n; i++) {
 		p = &set->v[i];
 		d = kp_metric(p->metric);
 		if (!kp_metric_is_dev(p->metric) || !p->dev[0] ||
-		    !split_key(d->json, group, &key))
+		    !split_key(d, &group, &key))
 			continue;
 		dev = device(o, group, p->dev);
 		if (d->show == KP_SHOW_INFO)

@@ -12,8 +12,10 @@
 #include <json-c/json.h>
 #include "user/core/record.h"
 
-/* Whether metric id is recorded per device (disk or iface scope). */
-bool kp_metric_is_dev(int id);
+/* Add <pct>p50_us and <pct>p99_us of h to o when metric d has d->pct. */
+void kp_json_add_percentiles(struct json_object *o,
+			     const struct kp_metric_desc *d,
+			     const struct kp_hist *h);
 
 /*
  * Add to o one array per device group of the registry ("disks",

@@ -102,43 +102,26 @@ static int json_start(struct kp_sink *s, const struct kp_start_info *info)
 	return kp_sink_flush(s->out);
 }
 
-/* The vCPUs of vm, at the VM level: for the worst of them. */
-static double worst_pct(const struct kp_vm_rec *vm, enum kp_metric_id id,
-			double secs)
+/*
+ * KP_SHOW_DELAY, keys from the registry: {total_ns, ready_pct,
+ * worst_ready_pct (vm_level: the VM's own sample), p50_us, p99_us, hist}
+ * for run_delay.
+ */
+static struct json_object *delay_json(const struct kp_sample *p,
+				      bool vm_level)
 {
-	const struct kp_sample *p;
-	double worst = 0, pct;
-	size_t i;
-
-	for (i = 0; i < vm->nvcpus; i++) {
-		p = kp_sample_find(&vm->vcpus[i].s, id, "");
-		pct = p ? kp_pct(kp_ready_ns(&vm->vcpus[i].s, p->value),
-				 secs) : 0;
-		if (pct > worst)
-			worst = pct;
-	}
-	return worst;
-}
-
-/* KP_SHOW_DELAY of set; vm: at the VM level, for the worst vCPU's
- * percentage. ready_pct leaves out the limited time (limited_pct). */
-static struct json_object *delay_json(const struct kp_sample_set *set,
-				      const struct kp_sample *p,
-				      enum kp_metric_id id, double secs,
-				      const struct kp_vm_rec *vm)
-{
+	const struct kp_metric_desc *d = kp_metric(p->metric);
 	struct json_object *o = json_object_new_object();
+	char k[64];
 
 	json_object_object_add(o, "total_ns", json_object_new_uint64(p->value));
-	json_object_object_add(o, "ready_pct",
-		kp_json_fixed3(kp_pct(kp_ready_ns(set, p->value), secs)));
-	if (vm)
-		json_object_object_add(o, "worst_ready_pct",
-				       kp_json_fixed3(worst_pct(vm, id, secs)));
-	json_object_object_add(o, "p50_us",
-			kp_json_fixed3(kp_hist_percentile(p->hist, 50) / 1e3));
-	json_object_object_add(o, "p99_us",
-			kp_json_fixed3(kp_hist_percentile(p->hist, 99) / 1e3));
+	snprintf(k, sizeof(k), "%s_pct", d->share);
+	json_object_object_add(o, k, kp_json_fixed3(p->pct));
+	if (vm_level) {
+		snprintf(k, sizeof(k), "worst_%s_pct", d->share);
+		json_object_object_add(o, k, kp_json_fixed3(p->worst_pct));
+	}
+	kp_json_add_percentiles(o, d, p->hist);
 	json_object_object_add(o, "hist", kp_json_hist(p->hist));
 	return o;
 }
@@ -188,10 +171,11 @@ static struct json_object *top_json(const struct kp_sample_set *set,
 /*
  * Add to o, for every metric of the registry present in set (and, when
  * vcpu_only, recorded per vCPU), its value as the registry says to show it
- * (enum kp_show). vm: the VM whose own set this is, else NULL.
+ * (enum kp_show); percentages are the ones kp_interval_finish derived.
+ * vm_level: set is a VM's own set.
  */
 static void add_metrics(struct json_object *o, const struct kp_sample_set *set,
-			bool vcpu_only, double secs, const struct kp_vm_rec *vm)
+			bool vcpu_only, bool vm_level)
 {
 	const struct kp_metric_desc *d;
 	const struct kp_sample *p;
@@ -216,10 +200,10 @@ static void add_metrics(struct json_object *o, const struct kp_sample_set *set,
 			m = json_object_new_uint64(p->value);
 			break;
 		case KP_SHOW_PCT:
-			m = kp_json_fixed3(kp_pct(p->value, secs));
+			m = kp_json_fixed3(p->pct);
 			break;
 		case KP_SHOW_DELAY:
-			m = delay_json(set, p, id, secs, vm);
+			m = delay_json(p, vm_level);
 			break;
 		case KP_SHOW_INFO: /* a VM: the label most of its vCPUs have */
 			for (; first < i; first++)
@@ -303,10 +287,10 @@ static int vm_record(struct kp_sink *s, const struct kp_interval *iv,
 		json_object_object_add(v, "index", vc->index < 0 ? NULL :
 				       json_object_new_int(vc->index));
 		json_object_object_add(v, "tid", json_object_new_int64(vc->tid));
-		add_metrics(v, &vc->s, true, iv->interval_s, NULL);
+		add_metrics(v, &vc->s, true, false);
 		json_object_array_add(vcpus, v);
 	}
-	add_metrics(o, &vm->s, false, iv->interval_s, vm);
+	add_metrics(o, &vm->s, false, true);
 	add_gauges(o, &vm->gauges);
 	kp_json_add_devices(o, &vm->s);
 	json_object_object_add(o, "vcpus", vcpus);
@@ -336,8 +320,9 @@ static int json_interval(struct kp_sink *s, const struct kp_interval *iv)
 	for (i = 0; i < iv->nlost; i++)
 		json_object_object_add(lost, iv->lost[i].probe,
 				       json_object_new_uint64(iv->lost[i].n));
-	json_object_object_add(o, "lost", lost);
-	json_object_object_add(o, "records_dropped",
+	json_object_object_add(o, kp_host_metric(KP_HM_LOST_EVENTS)->json,
+			       lost);
+	json_object_object_add(o, kp_host_metric(KP_HM_RECORDS_DROPPED)->json,
 			       json_object_new_uint64(iv->records_dropped));
 	emit(s, o);
 	return kp_sink_flush(s->out);
@@ -347,7 +332,7 @@ static int json_stop(struct kp_sink *s, const struct kp_stop_info *info)
 {
 	struct json_object *o = record("stop", &info->ts);
 
-	json_object_object_add(o, "intervals",
+	json_object_object_add(o, kp_host_metric(KP_HM_INTERVALS)->json,
 			       json_object_new_uint64(info->intervals));
 	json_object_object_add(o, "reason",
 			       json_object_new_string(info->reason));

@@ -9,7 +9,6 @@
 #include <time.h>
 #include "user/core/hist.h"
 #include "user/core/metrics.h"
-#include "user/core/schedcalc.h"
 #include "user/sinks/sink.h"
 #include "user/sinks/sink_dev.h"
 
@@ -38,52 +37,31 @@ static uint64_t hist_count(const struct kp_sample_set *s, enum kp_metric_id m)
 	return kp_sample_sum(s, m);
 }
 
-/* m's unlabelled sample in s as a percentage of secs, "-" when absent */
+/* m's unlabelled sample in s as a percentage of the interval (derived by
+ * kp_interval_finish), "-" when absent */
 static void pct_cell(const struct kp_sample_set *s, enum kp_metric_id m,
-		     double secs, char *buf, size_t len)
+		     char *buf, size_t len)
 {
 	const struct kp_sample *p = kp_sample_find(s, m, "");
 
 	if (p)
-		snprintf(buf, len, "%.1f", kp_pct(p->value, secs));
+		snprintf(buf, len, "%.1f", p->pct);
 	else
 		snprintf(buf, len, "-");
 }
 
-/* A vCPU's ready (limited false) or limited percentage, -1 when its run
- * delay was not measured (limited: no figure, limited_pct) */
-static double rdy_pct(const struct kp_sample_set *s, bool limited, double secs)
+/* The largest %RDY (m: run delay) or %LMT (m: limited) of vm's vCPUs
+ * (esxtop's VM row sums; the worst vCPU is what a starved guest feels),
+ * as kp_interval_finish derived it; "-" when none was measured. */
+static void worst_cell(const struct kp_vm_rec *vm, enum kp_metric_id m,
+		       char *buf, size_t len)
 {
-	const struct kp_sample *p = kp_sample_find(s, KP_M_RUN_DELAY, "");
-	const struct kp_sample *l = kp_sample_find(s, KP_M_LIMITED, "");
+	const struct kp_sample *p = kp_sample_find(&vm->s, m, "");
 
-	if (limited)
-		return l ? kp_pct(l->value, secs) : -1;
-	return p ? kp_pct(kp_ready_ns(s, p->value), secs) : -1;
-}
-
-static void pct_or_dash(double pct, char *buf, size_t len)
-{
-	if (pct < 0)
-		snprintf(buf, len, "-");
+	if (p)
+		snprintf(buf, len, "%.1f", p->worst_pct);
 	else
-		snprintf(buf, len, "%.1f", pct);
-}
-
-/* The largest %RDY (or %LMT) of vm's vCPUs (esxtop's VM row sums; the
- * worst vCPU is what a starved guest feels), "-" when none was measured. */
-static void worst_rdy_cell(const struct kp_vm_rec *vm, bool limited,
-			   double secs, char *buf, size_t len)
-{
-	double worst = -1, pct;
-	size_t i;
-
-	for (i = 0; i < vm->nvcpus; i++) {
-		pct = rdy_pct(&vm->vcpus[i].s, limited, secs);
-		if (pct > worst)
-			worst = pct;
-	}
-	pct_or_dash(worst, buf, len);
+		snprintf(buf, len, "-");
 }
 
 static void row(FILE *f, const char *who, const char *name, size_t nvcpus,
@@ -94,7 +72,7 @@ static void row(FILE *f, const char *who, const char *name, size_t nvcpus,
 
 	top_label(s, KP_M_EXITS, secs, top_e, sizeof(top_e));
 	top_label(s, KP_M_UEXITS, secs, top_u, sizeof(top_u));
-	pct_cell(s, KP_M_CPU_TIME, secs, cpu, sizeof(cpu));
+	pct_cell(s, KP_M_CPU_TIME, cpu, sizeof(cpu));
 	fprintf(f, "%-8s %-16.16s %5zu %6s %6s %6s %10.0f %10.0f %9.0f  %-22s %s\n",
 		who, name, nvcpus, cpu, rdy, lmt, kp_sample_sum(s, KP_M_EXITS) / secs,
 		kp_sample_sum(s, KP_M_UEXITS) / secs,
@@ -204,8 +182,8 @@ static int text_interval(struct kp_sink *s, const struct kp_interval *iv)
 		const struct kp_vm_rec *vm = &iv->vms[i];
 
 		snprintf(who, sizeof(who), "%u", vm->pid);
-		worst_rdy_cell(vm, false, secs, rdy, sizeof(rdy));
-		worst_rdy_cell(vm, true, secs, lmt, sizeof(lmt));
+		worst_cell(vm, KP_M_RUN_DELAY, rdy, sizeof(rdy));
+		worst_cell(vm, KP_M_LIMITED, lmt, sizeof(lmt));
 		row(s->out, who, vm->name ? vm->name :
 		    vm->comm[0] ? vm->comm : "?", vm->nvcpus,
 		    &vm->s, rdy, lmt, secs);
@@ -217,10 +195,8 @@ static int text_interval(struct kp_sink *s, const struct kp_interval *iv)
 			else
 				snprintf(who, sizeof(who), " vcpu?");
 			snprintf(name, sizeof(name), "tid %u", vc->tid);
-			pct_or_dash(rdy_pct(&vc->s, false, secs), rdy,
-				    sizeof(rdy));
-			pct_or_dash(rdy_pct(&vc->s, true, secs), lmt,
-				    sizeof(lmt));
+			pct_cell(&vc->s, KP_M_RUN_DELAY, rdy, sizeof(rdy));
+			pct_cell(&vc->s, KP_M_LIMITED, lmt, sizeof(lmt));
 			row(s->out, who, name, 1, &vc->s, rdy, lmt, secs);
 		}
 		kp_text_devices(s->out, &vm->s, secs);
