@@ -532,8 +532,13 @@ static void http_published__32_scrapers__publish_never_waits_for_them(void **sta
 		      pubs, ok + bad, worst);
 	assert_int_equal(bad, 0);
 	assert_true(ok >= 32);
-	/* a pointer swap: far below a render's or a send's time */
-	if (worst > 5)
+	/*
+	 * A pointer swap. The bound is a liveness bound, not a speed target:
+	 * a publish that waited for scrapers (a send to a slow client, a
+	 * render under the lock) takes as long as they do; one preempted on
+	 * a loaded two-CPU machine under ASan was seen at 10 ms.
+	 */
+	if (worst > 100)
 		fail_msg("a publish took %.3f ms", worst);
 }
 
