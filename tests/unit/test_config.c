@@ -1354,6 +1354,298 @@ static void config_load__directory__is_an_error(void **state)
 
 #define T(f) cmocka_unit_test_teardown(f, teardown)
 
+/* ---- tools/service/kvmprobe.rules.yml mirrors the built-in rules ---- */
+
+#define RULES_YML "tools/service/kvmprobe.rules.yml"
+#define YML_MAX 16
+
+/* One alerting rule of the Prometheus rules file, as far as we compare. */
+struct yml_rule {
+	char alert[64], expr[512], forv[16], severity[16], mirrors[64];
+	int line;
+};
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\n' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+/* "key: value" of a trimmed line; NULL when the line is not key's. */
+static const char *value_of_key(const char *l, const char *key)
+{
+	size_t n = strlen(key);
+
+	if (strncmp(l, key, n) || l[n] != ':')
+		return NULL;
+	l += n + 1;
+	while (*l == ' ')
+		l++;
+	return l;
+}
+
+/*
+ * Read the rules file: its format is plain block YAML (promtool checks
+ * it); an expr is on its line or, after "expr: >", on the lines indented
+ * deeper than the key, joined with blanks.
+ */
+static size_t read_rules_yml(struct yml_rule *v)
+{
+	FILE *f = fopen(RULES_YML, "r");
+	size_t n = 0, indent = 0, expr_indent = 0;
+	bool in_expr = false;
+	char buf[512], *l;
+	const char *val;
+	int line = 0;
+
+	if (!f)
+		fail_msg("%s: %s", RULES_YML, strerror(errno));
+	while (fgets(buf, sizeof(buf), f)) {
+		line++;
+		indent = strspn(buf, " ");
+		l = trim(buf);
+		if (in_expr && *l && indent > expr_indent) {
+			strncat(v[n - 1].expr, " ", sizeof(v[n - 1].expr) -
+				strlen(v[n - 1].expr) - 1);
+			strncat(v[n - 1].expr, l, sizeof(v[n - 1].expr) -
+				strlen(v[n - 1].expr) - 1);
+			continue;
+		}
+		in_expr = false;
+		if (!*l || *l == '#')
+			continue;
+		if ((val = value_of_key(l, "- alert"))) {
+			assert_true(n < YML_MAX);
+			memset(&v[n], 0, sizeof(v[n]));
+			snprintf(v[n].alert, sizeof(v[n].alert), "%s", val);
+			v[n++].line = line;
+			continue;
+		}
+		if (!n)
+			continue;
+		if ((val = value_of_key(l, "expr"))) {
+			if (!strcmp(val, ">")) {
+				in_expr = true;
+				expr_indent = indent;
+			} else {
+				snprintf(v[n - 1].expr, sizeof(v[n - 1].expr),
+					 "%s", val);
+			}
+		} else if ((val = value_of_key(l, "for"))) {
+			snprintf(v[n - 1].forv, sizeof(v[n - 1].forv), "%s", val);
+		} else if ((val = value_of_key(l, "severity"))) {
+			snprintf(v[n - 1].severity, sizeof(v[n - 1].severity),
+				 "%s", val);
+		} else if ((val = value_of_key(l, "builtin_rule"))) {
+			snprintf(v[n - 1].mirrors, sizeof(v[n - 1].mirrors),
+				 "%s", val);
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * A built-in threshold in the unit its Prometheus expression compares:
+ * percentages stay percentages, microseconds become seconds, a KiB
+ * gauge's change becomes bytes (the exporter's base units, prom.c).
+ */
+static double prom_threshold(const struct kp_alert_rule *r)
+{
+	switch (r->stat) {
+	case KP_STAT_P50_US:
+	case KP_STAT_P99_US:
+	case KP_STAT_MEAN_US:
+		return r->threshold / 1e6;
+	case KP_STAT_VALUE:
+	case KP_STAT_DELTA:
+		return kp_metric(r->metric)->unit == KP_UNIT_KIB ?
+			       r->threshold * 1024 : r->threshold;
+	default:
+		return r->threshold;
+	}
+}
+
+/*
+ * How a rule's stat reads metric id in PromQL: a rate for a counter (and
+ * a histogram's _sum) under pct, avg_pct, rate and ratio; a quantile of
+ * the _bucket series for a percentile; delta() for a gauge's change; the
+ * bare series for a gauge's value and for either side of a gauge ratio.
+ */
+static void assert_expr_reads(const struct yml_rule *y, enum kp_stat stat,
+			      enum kp_metric_id id)
+{
+	const struct kp_metric_desc *d = kp_metric(id);
+	char want[160];
+	const char *p;
+
+	switch (stat) {
+	case KP_STAT_P50_US:
+	case KP_STAT_P99_US:
+		snprintf(want, sizeof(want), "histogram_quantile(%s",
+			 stat == KP_STAT_P99_US ? "0.99" : "0.5");
+		if (!strstr(y->expr, want))
+			fail_msg("%s: '%s' has no %s", y->alert, y->expr, want);
+		snprintf(want, sizeof(want), "rate(%s_bucket[", d->prom);
+		break;
+	case KP_STAT_DELTA:
+		snprintf(want, sizeof(want), "delta(%s[", d->prom);
+		break;
+	case KP_STAT_VALUE:
+		want[0] = '\0';
+		break;
+	case KP_STAT_RATIO:
+		if (d->type == KP_GAUGE) {
+			want[0] = '\0';
+			break;
+		}
+		/* fall through */
+	default:
+		snprintf(want, sizeof(want), "rate(%s%s[", d->prom,
+			 d->type == KP_HISTOGRAM ? "_sum" : "");
+		break;
+	}
+	if (*want) {
+		if (!strstr(y->expr, want))
+			fail_msg("%s: '%s' does not read %s as %s", y->alert,
+				 y->expr, d->json, want);
+		return;
+	}
+	/* a gauge's value: every use of the series is bare */
+	for (p = strstr(y->expr, d->prom); p; p = strstr(p + 1, d->prom))
+		if ((p - y->expr >= 5 && !strncmp(p - 5, "rate(", 5)) ||
+		    (p - y->expr >= 6 && !strncmp(p - 6, "delta(", 6)) ||
+		    !strncmp(p + strlen(d->prom), "[", 1))
+			fail_msg("%s: '%s' reads gauge %s as a range", y->alert,
+				 y->expr, d->json);
+	if (!strstr(y->expr, d->prom))
+		fail_msg("%s: '%s' does not use %s", y->alert, y->expr,
+			 d->prom);
+}
+
+/* The comparison ending expr: its operator and the number after it. */
+static void yml_comparison(const struct yml_rule *y, char *op, double *num)
+{
+	const char *gt = strrchr(y->expr, '>'), *lt = strrchr(y->expr, '<');
+	const char *c = gt > lt ? gt : lt;
+	char *end;
+
+	if (!c)
+		fail_msg("%s:%d: %s: no comparison in '%s'", RULES_YML, y->line,
+			 y->alert, y->expr);
+	*op = *c;
+	*num = strtod(c + 1, &end);
+	if (end == c + 1 || *trim(end))
+		fail_msg("%s:%d: %s: '%s' does not end in a number", RULES_YML,
+			 y->line, y->alert, y->expr);
+}
+
+static void rules_yml__every_builtin_rule__has_an_equal_prometheus_rule(void **state)
+{
+	struct yml_rule y[YML_MAX];
+	const struct kp_alert_rule *r;
+	const struct yml_rule *m;
+	size_t ny = read_rules_yml(y), i, j;
+	double for_s, num;
+	char op;
+
+	assert_config_ok("");
+	assert_true(cfg.nrules > 0);
+	for (i = 0; i < cfg.nrules; i++) {
+		r = &cfg.rules[i];
+		for (m = NULL, j = 0; j < ny; j++) {
+			if (strcmp(y[j].mirrors, r->name))
+				continue;
+			if (m)
+				fail_msg("%s: two rules mirror '%s'", RULES_YML,
+					 r->name);
+			m = &y[j];
+		}
+		if (!m)
+			fail_msg("%s: no rule has builtin_rule: %s", RULES_YML,
+				 r->name);
+		if (strcmp(m->severity, kp_severity_name(r->severity)))
+			fail_msg("%s: severity %s, built-in '%s' is %s", m->alert,
+				 m->severity, r->name,
+				 kp_severity_name(r->severity));
+		for_s = 0;
+		if (*m->forv && kp_parse_duration(m->forv, &for_s))
+			fail_msg("%s: for '%s' is not a duration", m->alert,
+				 m->forv);
+		if (for_s != r->for_s)
+			fail_msg("%s: for %gs, built-in '%s' waits %gs", m->alert,
+				 for_s, r->name, r->for_s);
+		assert_expr_reads(m, r->stat, r->metric);
+		if (r->stat == KP_STAT_RATIO) {
+			assert_expr_reads(m, r->stat, r->of);
+			if (!strstr(m->expr, "/"))
+				fail_msg("%s: '%s' does not divide by %s",
+					 m->alert, m->expr,
+					 kp_metric(r->of)->prom);
+		}
+		/* avg_pct: the VM's vCPU time over its number of vCPUs */
+		if (r->stat == KP_STAT_AVG_PCT &&
+		    (!strstr(m->expr, "/ count by (pid, domain)") ||
+		     !strstr(m->expr, "sum by (pid, domain)")))
+			fail_msg("%s: '%s' is not a per-VM average over vCPUs",
+				 m->alert, m->expr);
+		if (r->stat != KP_STAT_AVG_PCT && strstr(m->expr, "count"))
+			fail_msg("%s: '%s' averages, built-in '%s' does not",
+				 m->alert, m->expr, r->name);
+		/* percent stats are compared in percent, not as fractions */
+		if ((r->stat == KP_STAT_PCT || r->stat == KP_STAT_AVG_PCT ||
+		     r->stat == KP_STAT_RATIO) && !strstr(m->expr, "* 100"))
+			fail_msg("%s: '%s' is not in percent", m->alert,
+				 m->expr);
+		/* a per-vCPU rule must not sum its vCPUs away */
+		if (r->scope == KP_SCOPE_VCPU && strstr(m->expr, "sum") &&
+		    !strstr(m->expr, "vcpu"))
+			fail_msg("%s: built-in '%s' is per vCPU, '%s' is not",
+				 m->alert, r->name, m->expr);
+		yml_comparison(m, &op, &num);
+		if (op != (r->above ? '>' : '<'))
+			fail_msg("%s: compares with '%c', built-in '%s' fires %s",
+				 m->alert, op, r->name,
+				 r->above ? "above" : "below");
+		if (fabs(num - prom_threshold(r)) > 1e-9 * fabs(num))
+			fail_msg("%s: threshold %.12g, built-in '%s' is %.12g here",
+				 m->alert, num, r->name, prom_threshold(r));
+	}
+	/* and nothing mirrors a rule that is not built in */
+	for (j = 0; j < ny; j++) {
+		for (i = 0; *y[j].mirrors && i < cfg.nrules; i++)
+			if (!strcmp(y[j].mirrors, cfg.rules[i].name))
+				break;
+		if (*y[j].mirrors && i == cfg.nrules)
+			fail_msg("%s: builtin_rule '%s' is not a built-in rule",
+				 y[j].alert, y[j].mirrors);
+	}
+}
+
+/* The comparison above reads thresholds as the exporter scales them. */
+static void rules_yml__threshold_units__follow_the_exporter(void **state)
+{
+	struct kp_alert_rule r = { .metric = KP_M_DISK_LATENCY,
+				   .stat = KP_STAT_P99_US,
+				   .threshold = 20000 };
+
+	assert_true(fabs(prom_threshold(&r) - 0.02) < 1e-12);
+	r.metric = KP_M_MEM_SWAP_IN;
+	r.stat = KP_STAT_DELTA;
+	r.threshold = 2;
+	assert_true(prom_threshold(&r) == 2048);
+	r.metric = KP_M_RUN_DELAY;
+	r.stat = KP_STAT_PCT;
+	r.threshold = 5;
+	assert_true(prom_threshold(&r) == 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1398,6 +1690,8 @@ int main(void)
 		T(builtin_rules__ballooned__fire_above_1gib_and_resolve),
 		T(builtin_rules__disk_latency__fire_on_p99_and_resolve),
 		T(builtin_rules__packet_drops__fire_on_drop_share_and_resolve),
+		T(rules_yml__every_builtin_rule__has_an_equal_prometheus_rule),
+		T(rules_yml__threshold_units__follow_the_exporter),
 		T(config_load__rule_without_name__names_file_and_line),
 		T(config_load__rule_name_too_long__names_file_and_line),
 		T(config_load__duplicate_rule__names_the_second_header),
