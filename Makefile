@@ -164,6 +164,10 @@ $(OUT)/tests/kp-iddump: tests/tools/kp_iddump.c $(IDDUMP_OBJS)
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(KP_CFLAGS) -o $@ $^ -ljson-c -lm $(VIRT_LIBS)
+# the resolver on fixture /proc trees, without libvirt (virt.o still
+# links it)
+TEST_LIBS_resolve := $(foreach m,idtable vmproc virt domxml procfs record \
+	metrics hist,$(call obj,$(m))) -lm $(VIRT_LIBS)
 TEST_LIBS_prom := $(call obj,record) $(call obj,metrics) $(call obj,hist) -lm
 TEST_LIBS_outq := -lpthread
 TEST_LIBS_http := $(call obj,cli) -lmicrohttpd -lpthread
