@@ -54,6 +54,7 @@ IO_TOOLS := $(OUT)/blk-exerciser $(OUT)/tap-exerciser
 
 # pure modules: unit-tested without root or libbpf
 PURE := hist reasons cli metrics record snap procfs jsonutil vmproc domxml cgcpu \
+	cpustat \
 	idtable schedcalc top_layout
 # user/: the door (main, cli) and five wings, lowest first: core,
 # identity, probes, sinks, service. A wing includes only wings below it

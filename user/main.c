@@ -52,6 +52,13 @@ static void print_metrics(void)
 		       kp_scope_name(d->scope), d->label ? d->label : "-",
 		       d->help);
 	}
+	for (id = 0; id < KP_HM__COUNT; id++) { /* kvmprobe's own */
+		d = kp_host_metric(id);
+		printf("| `%s` | `%s` | %s | %s | %s | %s | %s |\n", d->json,
+		       d->prom, kp_mtype_name(d->type), kp_unit_name(d->unit),
+		       kp_scope_name(d->scope), d->label ? d->label : "-",
+		       d->help);
+	}
 	kp_config_print_rules(stdout);
 }
 

@@ -1256,6 +1256,24 @@ static void prom_lost_events__two_intervals__accumulate_per_probe(
 	assert_near(value_of("kvmprobe_intervals_total", NULL), 2);
 }
 
+/* host CPU busy seconds since boot: the latest interval's, once read */
+static void prom_host_cpu__interval__busy_seconds_counter(void **state)
+{
+	const char *busy = "kvmprobe_host_cpu_busy_seconds_total";
+
+	(void)state;
+	commit(); /* /proc/stat not read: no sample */
+	render();
+	assert_int_equal(samples_named(busy), 0);
+	iv.cpu.busy_pct = 50;
+	iv.cpu.busy_s = 1234.5;
+	iv.cpu.ncpus = 2;
+	commit();
+	render();
+	assert_near(value_of(busy, NULL), 1234.5);
+	assert_string_equal(family_get(busy, false)->type, "counter");
+}
+
 static void prom_records_dropped__set_dropped__is_the_value_rendered(
 	void **state)
 {
@@ -1455,6 +1473,7 @@ int main(void)
 		T(prom_top_metrics__per_peer__are_not_exported),
 		T(prom_lost_events__two_intervals__accumulate_per_probe),
 		T(prom_records_dropped__set_dropped__is_the_value_rendered),
+		T(prom_host_cpu__interval__busy_seconds_counter),
 		T(prom_render__empty_store__host_series_only),
 		T(prom_render__host_series__are_the_host_registry_entries),
 		T(prom_devices__disk_and_iface__labelled_by_device),

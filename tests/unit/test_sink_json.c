@@ -294,6 +294,24 @@ static void interval__lost_and_dropped__in_the_interval_record(void **state)
 	assert_int_equal(INT(o, "lost", "block"), 1);
 	assert_int_equal(INT(o, "records_dropped"), 7);
 	assert_float_equal(NUM(o, "interval_s"), 1, 0);
+	assert_false(HAS(o, "host_cpu")); /* /proc/stat not read */
+}
+
+/* host CPU busy of the interval (/proc/stat), in the interval record */
+static void interval__host_cpu__busy_pct_and_cpus(void **state)
+{
+	struct json_object *o;
+
+	iv.interval_s = 1;
+	iv.cpu.busy_pct = 47.25;
+	iv.cpu.busy_s = 1234.5;
+	iv.cpu.ncpus = 2;
+	assert_int_equal(kp_interval_finish(&iv), 0);
+	assert_int_equal(sink.interval(&sink, &iv), 0);
+	parse_lines();
+	o = record_of("interval");
+	assert_float_equal(NUM(o, "host_cpu", "busy_pct"), 47.25, 1e-9);
+	assert_int_equal(INT(o, "host_cpu", "cpus"), 2);
 }
 
 /* I/O of no process: a "host" record between the VMs and the interval */
@@ -442,6 +460,7 @@ int main(void)
 		T(interval__vcpu_of_unknown_index__has_null_index),
 		T(interval__preempted_by__top_five_largest_first),
 		T(interval__lost_and_dropped__in_the_interval_record),
+		T(interval__host_cpu__busy_pct_and_cpus),
 		T(interval__host_devices__write_a_host_record),
 		T(start__probes_filters_and_programs),
 		T(stop_and_notice__records),

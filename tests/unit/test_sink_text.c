@@ -131,6 +131,7 @@ static void interval__vm_row__rates_cpu_and_worst_vcpu_ready(void **state)
 	output();
 	assert_non_null(strstr(buf, "22:13:20  1 VM(s) active, interval 2.00 s\n"));
 	assert_null(strstr(buf, "events lost"));
+	assert_null(strstr(buf, "host CPU")); /* /proc/stat not read */
 	assert_int_equal(row_of("100", line, sizeof(line), c), 15);
 	assert_string_equal(c[1], "web");
 	assert_string_equal(c[2], "2");      /* vCPUs */
@@ -148,6 +149,18 @@ static void interval__vm_row__rates_cpu_and_worst_vcpu_ready(void **state)
 	assert_string_equal(c[14], "(100%)");
 	/* no per-vCPU rows without --vcpus */
 	assert_int_equal(row_of("vcpu0", line, sizeof(line), c), 0);
+}
+
+/* the host CPU busy of the interval, in the header line */
+static void interval__host_cpu__in_the_header(void **state)
+{
+	fill();
+	iv.cpu.busy_pct = 47.25;
+	iv.cpu.ncpus = 2;
+	assert_int_equal(sink.interval(&sink, &iv), 0);
+	output();
+	assert_non_null(strstr(buf, "22:13:20  1 VM(s) active, interval 2.00 s, "
+			       "host CPU 47.2% busy of 2\n"));
 }
 
 static void interval__vcpus_option__a_row_per_vcpu(void **state)
@@ -295,6 +308,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(interval__vm_row__rates_cpu_and_worst_vcpu_ready),
+		T(interval__host_cpu__in_the_header),
 		T(interval__vcpus_option__a_row_per_vcpu),
 		T(interval__no_run_delay__shows_a_dash),
 		T(interval__lost_events__say_where_to_look),

@@ -42,7 +42,7 @@ static const char *const recs[] = {
 	"\"run_delay\":{\"ready_pct\":66.000}}]}",
 	"{\"type\":\"interval\",\"schema\":1,\"ts\":\"2026-11-22T10:00:01.000Z\","
 	"\"interval_s\":2.000,\"vms\":2,\"lost\":{\"exits\":3,\"sched\":4},"
-	"\"records_dropped\":0}",
+	"\"records_dropped\":0,\"host_cpu\":{\"busy_pct\":47.300,\"cpus\":2}}",
 };
 
 static void load(struct kp_top_frame *f, struct kp_top_alerts *a)
@@ -80,6 +80,8 @@ static void frame__records__give_the_record_numbers_and_rates(void **state)
 	load(&f, &a);
 	assert_true(f.complete);
 	assert_int_equal(f.lost, 7);
+	assert_float_equal(f.cpu_pct, 47.3, 1e-9);
+	assert_int_equal(f.ncpus, 2);
 	calm = vm_of(&f, 100);
 	busy = vm_of(&f, 200);
 	assert_non_null(calm);
@@ -308,7 +310,11 @@ static void format_row__cells__align_numbers_right_and_text_left(void **state)
 	assert_non_null(strstr(line, "    50.0     1.0     0.6         5"));
 	kp_top_header(&f, &a, line, sizeof(line));
 	assert_string_equal(line, "10:00:01 UTC  interval 2.00s  VMs 2  vCPUs 3  "
-			    "%RDY sum 67.0  lost 7  alerts 0");
+			    "host CPU 47.3%  %RDY sum 67.0  lost 7  alerts 0");
+	/* a record without host_cpu (an older recording): a dash */
+	f.ncpus = 0;
+	kp_top_header(&f, &a, line, sizeof(line));
+	assert_non_null(strstr(line, "  host CPU -  "));
 	kp_top_table_clear(&t);
 	kp_top_frame_clear(&f);
 }

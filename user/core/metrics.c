@@ -427,6 +427,18 @@ static const struct kp_metric_desc host_metrics[KP_HM__COUNT] = {
 		.show = KP_SHOW_COUNT,
 		.help = "Intervals sampled since kvmprobe started.",
 	},
+	[KP_HM_CPU_BUSY] = {
+		.json = "host_cpu",
+		.prom = "kvmprobe_host_cpu_busy_seconds_total",
+		.probe = "all",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_HOST,
+		.unit = KP_UNIT_NS,
+		.help = "Time the host's CPUs were busy, all CPUs together "
+			"(/proc/stat: all but idle and iowait). The interval "
+			"record has it as busy_pct of all CPUs' time and the "
+			"number of CPUs.",
+	},
 };
 
 static const struct kp_scope_desc scopes[KP_SCOPE__COUNT] = {

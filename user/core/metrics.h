@@ -118,6 +118,7 @@ enum kp_host_metric_id {
 	KP_HM_LOST_EVENTS,      /* labelled by probe */
 	KP_HM_RECORDS_DROPPED,
 	KP_HM_INTERVALS,
+	KP_HM_CPU_BUSY,         /* {busy_pct, cpus} of the interval */
 	KP_HM__COUNT,
 };
 

@@ -89,6 +89,12 @@ struct kp_interval {
 	struct kp_lost lost[KP_MAX_LOST];
 	size_t nlost;
 	uint64_t records_dropped; /* batches a slow output lost, so far */
+	struct kp_host_cpu {       /* KP_HM_CPU_BUSY, from /proc/stat */
+		double busy_pct;   /* of all CPUs over the interval, NAN:
+				    * no baseline yet */
+		double busy_s;     /* since boot, all CPUs */
+		unsigned int ncpus; /* 0: not read */
+	} cpu;
 	struct kp_sample_set host; /* device samples of no VMM: I/O the
 				    * kernel did on its own (KP_PID_HOST),
 				    * and the resolver folds other

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "user/service/loop.h"
 #include "user/sinks/top.h"
 
@@ -223,6 +225,24 @@ static int watch_output(struct kp_loop *l, const struct timespec *ts,
 	return err;
 }
 
+/* Host CPU busy of the interval since l->cpu (KP_HM_CPU_BUSY). */
+static void host_cpu(struct kp_loop *l, struct kp_interval *iv)
+{
+	struct kp_cpustat now;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	iv->cpu.busy_pct = NAN;
+	if (kp_cpustat_read("/proc", &now) || hz <= 0) {
+		l->cpu.ncpus = 0;
+		return;
+	}
+	if (l->cpu.ncpus)
+		iv->cpu.busy_pct = kp_cpustat_busy_pct(&l->cpu, &now);
+	iv->cpu.busy_s = (double)now.busy / (double)hz;
+	iv->cpu.ncpus = now.ncpus;
+	l->cpu = now;
+}
+
 /* Read every probe into one interval and run the stages on it. */
 static int collect(struct kp_loop *l)
 {
@@ -236,6 +256,7 @@ static int collect(struct kp_loop *l)
 	clock_gettime(CLOCK_REALTIME, &iv.ts);
 	iv.interval_s = elapsed(&l->last, &now);
 	l->last = now;
+	host_cpu(l, &iv);
 	for (i = 0; i < kp_probe_count; i++) {
 		if (!l->state[i])
 			continue;
@@ -364,6 +385,8 @@ int kp_loop_run(struct kp_loop *l)
 
 	clock_gettime(CLOCK_REALTIME, &info.ts);
 	clock_gettime(CLOCK_MONOTONIC, &l->last);
+	if (kp_cpustat_read("/proc", &l->cpu))
+		l->cpu.ncpus = 0; /* the first interval has no busy_pct */
 	err = emit_begin(l);
 	if (!err)
 		err = emit_close(l, l->sink->start(l->sink, &info));

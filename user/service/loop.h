@@ -20,6 +20,7 @@
 #include "user/probes/probe.h"
 #include "user/service/outq.h"
 #include "user/service/service.h"
+#include "user/probes/cpustat.h"
 #include "user/sinks/sink.h"
 
 struct kp_loop {
@@ -38,6 +39,8 @@ struct kp_loop {
 	char *buf;                             /* the batch being built */
 	size_t len;
 	struct timespec last;                  /* end of the last interval */
+	struct kp_cpustat cpu;                 /* /proc/stat at last; ncpus
+						* 0: not read */
 	uint64_t intervals;
 	int stop_signal;
 	bool out_stopped;                      /* writing records stopped */

@@ -47,6 +47,7 @@ struct kp_prom {
 	const char *lost_probe[KP_MAX_LOST];
 	size_t nlost;
 	uint64_t dropped, intervals;
+	double cpu_busy_s;     /* host CPU busy since boot; < 0: unknown */
 	bool unsorted;         /* series were added since the last render */
 };
 
@@ -57,6 +58,7 @@ struct kp_prom *kp_prom_new(kp_prom_alive_fn alive, void *arg)
 	if (p) {
 		p->alive = alive;
 		p->arg = arg;
+		p->cpu_busy_s = -1;
 	}
 	return p;
 }
@@ -345,6 +347,7 @@ int kp_prom_update(struct kp_prom *p, const struct kp_interval *iv)
 			return err;
 	}
 	p->intervals++;
+	p->cpu_busy_s = iv->cpu.ncpus ? iv->cpu.busy_s : -1;
 	add_lost(p, iv);
 	return expire(p);
 }
@@ -513,6 +516,10 @@ static void render_host(struct kp_prom *p, struct buf *b)
 		case KP_HM_INTERVALS:
 			put(b, "%s %llu\n", d->prom,
 			    (unsigned long long)p->intervals);
+			break;
+		case KP_HM_CPU_BUSY:
+			if (p->cpu_busy_s >= 0)
+				put(b, "%s %.17g\n", d->prom, p->cpu_busy_s);
 			break;
 		}
 	}

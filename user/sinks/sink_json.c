@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The NDJSON sink: docs/output.md, schema 1. Everything goes through json-c. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,7 +300,7 @@ static int vm_record(struct kp_sink *s, const struct kp_interval *iv,
 
 static int json_interval(struct kp_sink *s, const struct kp_interval *iv)
 {
-	struct json_object *o, *lost;
+	struct json_object *o, *lost, *cpu;
 	size_t i;
 
 	for (i = 0; i < iv->nvms; i++)
@@ -324,6 +325,15 @@ static int json_interval(struct kp_sink *s, const struct kp_interval *iv)
 			       lost);
 	json_object_object_add(o, kp_host_metric(KP_HM_RECORDS_DROPPED)->json,
 			       json_object_new_uint64(iv->records_dropped));
+	if (iv->cpu.ncpus) {
+		cpu = json_object_new_object();
+		json_object_object_add(cpu, "busy_pct", isnan(iv->cpu.busy_pct) ?
+				       NULL : kp_json_fixed3(iv->cpu.busy_pct));
+		json_object_object_add(cpu, "cpus",
+				       json_object_new_int64(iv->cpu.ncpus));
+		json_object_object_add(o, kp_host_metric(KP_HM_CPU_BUSY)->json,
+				       cpu);
+	}
 	emit(s, o);
 	return kp_sink_flush(s->out);
 }

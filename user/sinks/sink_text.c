@@ -4,6 +4,7 @@
  * second and %CPU / %RDY as esxtop shows them, one row per VM (per vCPU
  * with --vcpus) and biolatency-style histograms with --hist.
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -170,8 +171,12 @@ static int text_interval(struct kp_sink *s, const struct kp_interval *iv)
 		lost += iv->lost[i].n;
 	localtime_r(&iv->ts.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
-	fprintf(s->out, "\n%s  %zu VM(s) active, interval %.2f s%s\n", ts,
-		iv->nvms, iv->interval_s, lost ? "  (events lost: see \"lost\" in -f json)" :
+	fprintf(s->out, "\n%s  %zu VM(s) active, interval %.2f s", ts,
+		iv->nvms, iv->interval_s);
+	if (iv->cpu.ncpus && !isnan(iv->cpu.busy_pct))
+		fprintf(s->out, ", host CPU %.1f%% busy of %u", iv->cpu.busy_pct,
+			iv->cpu.ncpus);
+	fprintf(s->out, "%s\n", lost ? "  (events lost: see \"lost\" in -f json)" :
 		"");
 	if (!iv->nvms)
 		goto host;

@@ -395,6 +395,9 @@ int kp_top_frame_add(struct kp_top_frame *f, struct kp_top_alerts *a,
 			}
 		}
 		f->dropped = (uint64_t)num(rec, "records_dropped");
+		f->cpu_pct = num(get(rec, "host_cpu"), "busy_pct");
+		f->ncpus = isnan(num(get(rec, "host_cpu"), "cpus")) ? 0 :
+			(unsigned int)num(get(rec, "host_cpu"), "cpus");
 		f->complete = true;
 		return 0;
 	}
@@ -1033,7 +1036,7 @@ void kp_top_header(const struct kp_top_frame *f, const struct kp_top_alerts *a,
 	const struct kp_top_alert *worst;
 	size_t i, nvms = 0, nvcpus = 0, firing;
 	double rdy = 0;
-	char when[16] = "--:--:--";
+	char when[16] = "--:--:--", cpu[16] = "-";
 	int n;
 
 	for (i = 0; f && i < f->nvms; i++) {
@@ -1047,10 +1050,12 @@ void kp_top_header(const struct kp_top_frame *f, const struct kp_top_alerts *a,
 	/* the clock time of the interval's end, UTC, as in the records */
 	if (f && f->ts[0] && strlen(f->ts) >= 19)
 		snprintf(when, sizeof(when), "%.8s", f->ts + 11);
+	if (f && f->ncpus && !isnan(f->cpu_pct))
+		snprintf(cpu, sizeof(cpu), "%.1f%%", f->cpu_pct);
 	firing = kp_top_alerts_firing(a, &worst);
 	n = snprintf(buf, len,
-		     "%s UTC  interval %.2fs  VMs %zu  vCPUs %zu  %%RDY sum %.1f  lost %llu",
-		     when, f ? f->interval_s : 0, nvms, nvcpus, rdy,
+		     "%s UTC  interval %.2fs  VMs %zu  vCPUs %zu  host CPU %s  %%RDY sum %.1f  lost %llu",
+		     when, f ? f->interval_s : 0, nvms, nvcpus, cpu, rdy,
 		     f ? (unsigned long long)f->lost : 0ULL);
 	if (n < 0 || (size_t)n >= len)
 		return;

@@ -72,6 +72,8 @@ struct kp_top_frame {
 	struct kp_top_vm *vms;
 	size_t nvms, cap;
 	uint64_t lost, dropped;
+	double cpu_pct;       /* host CPU busy of all CPUs' time, NAN */
+	unsigned int ncpus;   /* 0: not in the record */
 	bool complete; /* its "interval" record was seen */
 	size_t nalerts; /* alert records that came with this interval */
 	size_t nfiring; /* of which firing */
@@ -183,7 +185,8 @@ void kp_top_fmt_num(double v, int prec, int width, char *buf, size_t len);
 void kp_top_format_row(const struct kp_top_table *t,
 		       const struct kp_top_row *row, const int *widths,
 		       size_t nvis, char *buf, size_t len);
-/* The header line: time, interval, VMs, vCPUs, ready sum, lost, alerts. */
+/* The header line: time, interval, VMs, vCPUs, host CPU busy, ready sum,
+ * lost, alerts. */
 void kp_top_header(const struct kp_top_frame *f, const struct kp_top_alerts *a,
 		   char *buf, size_t len);
 
