@@ -4,7 +4,8 @@
 # waiting), and "kp-busy", two vCPUs pinned with a hog on the last CPU (each
 # gets a third: ready two thirds). By %USED (the default order) calm comes
 # first; by %RDY busy does. The view also records its intervals (-o): the
-# numbers on the screen must be those of the records of the same interval.
+# numbers on the screen must be those of the records of the same interval
+# (the header's host CPU busy % too).
 # Then: every view key shows its view, expand shows the vCPUs by index,
 # the filter narrows to one VM, and after q and after SIGTERM the terminal
 # is left as it was (no alternate screen, cursor visible).
@@ -85,6 +86,14 @@ for who in "$CALM" "$BUSY"; do
 	[ "$same" = 1 ] && ok "pid $who at $hms: %USED %RDY %MAXRDY $got = record $want" ||
 		not_ok "pid $who at $hms: screen '$got', record '$want'"
 done
+# the header's host CPU busy % is the interval record's host_cpu.busy_pct
+got=$(printf '%s\n' "$s" | sed -n '1s/.*  host CPU \([0-9.]*\)%  .*/\1/p')
+want=$(jq -r --arg hms "$hms" 'select(.type == "interval" and
+	(.ts | .[11:19]) == $hms) | .host_cpu.busy_pct' "$TMP/rec.ndjson")
+awk -v g="$got" -v w="$want" 'BEGIN { d = g - w; if (d < 0) d = -d
+	exit !(g != "" && w != "" && w != "null" && d <= 0.051) }' &&
+	ok "header at $hms: host CPU $got% = record $want" ||
+	not_ok "header at $hms: host CPU '$got', record '$want'"
 # the premise: the hog and two vCPUs share CPU C (each waits about two
 # thirds; other load on the host only adds to it)
 busy_rdy=$(printf '%s\n' "$s" | awk -v p="$BUSY" '$1 == p {print $5}')
