@@ -77,6 +77,23 @@ static void parse__no_cpu_line_or_short_line__enoent(void **state)
 	assert_int_equal(st.ncpus, 1);
 }
 
+/* a line longer than the reader's buffer: its rest is not a line */
+static void parse__long_line__its_rest_is_no_cpu_line(void **state)
+{
+	char text[2048];
+	struct kp_cpustat st;
+	int n;
+
+	n = snprintf(text, sizeof(text), "cpu  10 0 5 85 0 0 0 0 0 0\n"
+		     "cpu0 10 0 5 85 0 0 0 0 0 0\nintr");
+	memset(text + n, ' ', 2 * 511 - 4); /* cpu7 starts a chunk */
+	snprintf(text + n + 2 * 511 - 4, sizeof(text) - n - 2 * 511 + 4,
+		 "cpu7 1 2 3 4\nctxt 5\n");
+	assert_int_equal(parse(text, &st), 0);
+	assert_int_equal(st.ncpus, 1);
+	assert_int_equal(st.total, 100);
+}
+
 /*
  * Over an interval: user +150, system +50, idle +100, guest +40 (inside
  * user): 200 busy of 300 ticks. Counting guest twice would give 240 / 340,
@@ -116,6 +133,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(read__fixture__totals_busy_and_cpus),
 		cmocka_unit_test(parse__no_cpu_line_or_short_line__enoent),
+		cmocka_unit_test(parse__long_line__its_rest_is_no_cpu_line),
 		cmocka_unit_test(busy_pct__deltas__busy_of_all_cpus_time),
 		cmocka_unit_test(busy_pct__no_tick_or_counter_back__nan),
 	};

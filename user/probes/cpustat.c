@@ -12,12 +12,15 @@ int kp_cpustat_parse(FILE *f, struct kp_cpustat *st)
 {
 	unsigned long long v[8];
 	char line[512];
-	bool seen = false;
+	bool seen = false, bol = true, at_bol;
 	int n, i;
 
 	memset(st, 0, sizeof(*st));
 	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "cpu", 3))
+		/* the rest of a line longer than the buffer ("intr") */
+		at_bol = bol;
+		bol = strchr(line, '\n') != NULL;
+		if (!at_bol || strncmp(line, "cpu", 3))
 			continue;
 		if (line[3] >= '0' && line[3] <= '9') {
 			st->ncpus++;

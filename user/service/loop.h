@@ -17,10 +17,10 @@
 #include <time.h>
 #include "user/core/cli.h"
 #include "user/identity/resolve.h"
+#include "user/probes/cpustat.h"
 #include "user/probes/probe.h"
 #include "user/service/outq.h"
 #include "user/service/service.h"
-#include "user/probes/cpustat.h"
 #include "user/sinks/sink.h"
 
 struct kp_loop {
