@@ -3,7 +3,7 @@
 # test controls: a busy loop pinned to one CPU for the whole run keeps that
 # CPU busy, so every interval is at least one CPU of all (50% on 2 CPUs;
 # 90% of it allowed for the ticks' granularity). Other load on the host
-# only adds. The hog's own CPU time checks the premise. The same counter:
+# only adds. The hog's own CPU time checks it ran. The same counter:
 # kvmprobe_host_cpu_busy_seconds_total grows by at least one CPU-second a
 # second, and the text header line shows the figure.
 . "$(dirname "$0")/lib.sh"
@@ -31,7 +31,7 @@ sleep 0.3
 t0=$(date +%s.%N)
 h0=$(ticks "$HOG_PID")
 start_probe "$TMP/kp.json" -i 1 --probes sched --listen "127.0.0.1:$PORT" || exit 1
-sleep 0.5
+sleep 1.5 # after the first interval
 curl -sf "http://127.0.0.1:$PORT/metrics" >"$TMP/m1.txt"
 w1=$(date +%s.%N)
 sleep 4
@@ -41,11 +41,13 @@ stop_probe
 h1=$(ticks "$HOG_PID")
 t1=$(date +%s.%N)
 
-# the premise: the hog ran (nearly) all the time on its CPU
+# the premise: the hog was runnable all along on its CPU (the share it
+# got depends on the host's other load, which keeps that CPU busy too)
 hog=$(awk -v h="$((h1 - h0))" -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" \
 	'BEGIN { printf "%.2f", h / hz / (b - a) }')
-within "$hog" 0.8 1.05 && ok "the hog ran ${hog} of a CPU" ||
-	not_ok "the hog ran $hog of a CPU, want about 1"
+kill -0 "$HOG_PID" 2>/dev/null && within "$hog" 0.1 1.05 &&
+	ok "the hog ran all along (${hog} of a CPU)" ||
+	not_ok "the hog ran $hog of a CPU, or died"
 
 n=$(jq -s '[.[] | select(.type == "interval")] | length' "$TMP/kp.json")
 [ "$n" -ge 4 ] && ok "$n interval records" || not_ok "only $n interval records"
