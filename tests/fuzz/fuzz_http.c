@@ -4,10 +4,19 @@
  * and kvmprobe's handler routing it. One server on a loopback port for the
  * whole run; each input is sent on a new connection as the raw request
  * bytes, then the write side is shut and the reply read to its end.
+ *
+ * libFuzzer's -timeout raises SIGALRM every timeout / 2 + 1 seconds, and
+ * a call on a socket with a timeout set is never restarted after a signal
+ * (signal(7)): every call here takes EINTR as "again" (an interrupted
+ * connect() goes on in the kernel: wait for its end).
+ * Blocking SIGALRM here instead would lose libFuzzer's own timeout: the
+ * alarm would go to another thread, where libFuzzer ignores it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -34,6 +43,7 @@ static int render(void *arg, char **buf, size_t *len)
 static int start(void)
 {
 	socklen_t sl = sizeof(addr);
+	sigset_t alrm, old;
 	struct kp_http *h;
 	char err[256];
 	int fd;
@@ -47,13 +57,42 @@ static int start(void)
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(fd, 64) ||
 	    getsockname(fd, (struct sockaddr *)&addr, &sl))
 		return -1;
-	/* lives for the whole run: the fuzzer exits without a stop */
+	/*
+	 * lives for the whole run: the fuzzer exits without a stop. Its
+	 * thread starts with SIGALRM blocked, so that libFuzzer's alarm goes
+	 * to a thread that can take it.
+	 */
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &alrm, &old);
 	h = kp_http_start_fd(fd, render, NULL, err, sizeof(err));
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!h) {
 		fprintf(stderr, "fuzz_http: %s\n", err);
 		return -1;
 	}
 	return 0;
+}
+
+/* a connect() interrupted by a signal: wait for the handshake's end */
+static int connect_wait(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	socklen_t len = sizeof(int);
+	int err, r;
+
+	do
+		r = poll(&p, 1, 5000);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0) {
+		if (!r)
+			errno = ETIMEDOUT;
+		return -1;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		return -1;
+	errno = err;
+	return err ? -1 : 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -78,9 +117,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fd < 0)
 		abort();
 	/*
-	 * The server closes first and keeps each (client, server) pair in
-	 * TIME_WAIT for a minute: hundreds of thousands of connections would
-	 * exhaust the client ports of one address. Each connection comes
+	 * Each (client, server) pair stays in TIME_WAIT for a minute on the
+	 * side that closed first (mostly this one, which shuts its write
+	 * side first): hundreds of thousands of connections would exhaust
+	 * the client ports of one address. Each connection comes
 	 * from another address of 127.0.0.0/8.
 	 */
 	src.sin_family = AF_INET;
@@ -96,6 +136,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 */
 	for (tries = 0; connect(fd, (struct sockaddr *)&addr, sizeof(addr));
 	     tries++) {
+		if (errno == EINTR && !connect_wait(fd))
+			break;
 		if ((errno != EADDRNOTAVAIL && errno != EAGAIN) ||
 		    tries == 200) {
 			fprintf(stderr, "fuzz_http: connect: %s\n",
@@ -106,6 +148,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	while (off < size) {
 		n = send(fd, data + off, size - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
 			break; /* the server may close early on a bad request */
 		off += n;
@@ -113,10 +157,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	shutdown(fd, SHUT_WR);
 	do
 		n = recv(fd, buf, sizeof(buf), 0);
-	while (n > 0);
+	while (n > 0 || (n < 0 && errno == EINTR));
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		abort(); /* no reply and no close within 5 s: the server hangs */
-	/* the server closed first; reset rather than keep a TIME_WAIT port */
+	/* a pair not yet in TIME_WAIT: reset rather than keep one */
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(fd);
 	return 0;
