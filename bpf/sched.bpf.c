@@ -165,7 +165,14 @@ static __always_inline void end_wait(struct sched_stats *st, __u32 tid,
 	}
 }
 
-static __always_inline void run_end(struct sched_stats *st, __u64 now)
+/*
+ * End the slice in progress. ran: the kernel's own count of the CPU time
+ * since the thread last left a CPU (se.sum_exec_runtime, what schedstat
+ * shows), 0 when unknown (its first switch out seen): then the wall
+ * clock since the slice began, which also holds IRQ and steal time.
+ */
+static __always_inline void run_end(struct sched_stats *st, __u64 now,
+				    __u64 ran)
 {
 	__u64 since = st->run_since;
 
@@ -173,7 +180,7 @@ static __always_inline void run_end(struct sched_stats *st, __u64 now)
 		return;
 	st->run_since = 0;
 	store_order();
-	st->cpu_ns += now - since;
+	st->cpu_ns += ran ? ran : now - since;
 }
 
 /* ns of this CPU went to task prev (tid) while vCPU vcpu_tid waited. */
@@ -251,14 +258,14 @@ static __always_inline void switch_out(struct cpu_state *cs, __u32 cpu,
 	st = bpf_map_lookup_elem(&stats, &tid);
 	if (!st)
 		return;
+	slice = st->exec_seen && exec > st->exec_seen ? exec - st->exec_seen : 0;
 	if (st->wait_since) {
-		slice = exec > st->exec_seen ? exec - st->exec_seen : 0;
 		at = now - st->wait_since > slice ? now - slice : st->wait_since;
 		end_wait(st, tid, cs, cpu, at);
 		st->run_since = at;
 	}
 	st->exec_seen = exec;
-	run_end(st, now);
+	run_end(st, now, slice);
 	/* still runnable: preempted (what schedstat counts as run delay) */
 	if (kp_task_state(prev) != TASK_RUNNING)
 		return;

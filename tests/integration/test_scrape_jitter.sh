@@ -47,9 +47,11 @@ n=$(ls "$TMP/scrapes" | wc -l)
 [ "$n" -ge 32 ] && ok "scrapes served meanwhile ($n)" || not_ok "only $n scrapes"
 # finished scrapes are whole and have the VM (the last ones may be cut off
 # by the timeout: the 32 newest are left out; 200 are checked)
+# whole: it ends on the series that ends a full scrape (taken before)
+last=$(tail -1 "$TMP/m0.txt" | sed 's/[ {].*//')
 bad=0
 for f in $(ls -tr "$TMP/scrapes" | head -n -32 | shuf -n 200); do
-	tail -1 "$TMP/scrapes/$f" | grep -q '^kvmprobe_intervals_total ' &&
+	tail -1 "$TMP/scrapes/$f" | grep -q "^$last[ {]" &&
 		grep -q "^kvmprobe_vcpu_cpu_seconds_total{pid=\"$X\"" "$TMP/scrapes/$f" ||
 		bad=$((bad + 1))
 done
