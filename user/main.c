@@ -93,13 +93,13 @@ static int start_probes(struct kp_loop *r, struct kp_ksupport *ks)
 	size_t i;
 
 	for (i = 0; i < kp_probe_count; i++) {
-		r->status[i].name = kp_probe_table[i].name;
+		r->status[i].name = kp_probe_table[i]->name;
 		if (!(r->opts->probes & (1U << i))) {
 			snprintf(r->status[i].reason, KP_REASON_MAX,
 				 "not requested (--probes)");
 			continue;
 		}
-		if (!kp_probe_table[i].start(&env, &r->state[i],
+		if (!kp_probe_table[i]->start(&env, &r->state[i],
 					     &r->status[i]))
 			attached++;
 	}
@@ -129,7 +129,7 @@ static void stop_probes(struct kp_loop *r)
 
 	for (i = 0; i < kp_probe_count; i++)
 		if (r->state[i])
-			kp_probe_table[i].stop(r->state[i]);
+			kp_probe_table[i]->stop(r->state[i]);
 }
 
 /* Everything after the probes are attached (and the /metrics socket
@@ -145,12 +145,12 @@ static int start_service(struct kp_loop *r, char *msg, size_t len)
 		fprintf(stderr, "kvmprobe: failed to drop privileges: %s (running with them)\n",
 			strerror(-err));
 	for (i = 0; i < kp_probe_count; i++) {
-		if (!r->state[i] || !kp_probe_table[i].run)
+		if (!r->state[i] || !kp_probe_table[i]->run)
 			continue;
-		err = kp_probe_table[i].run(r->state[i]);
+		err = kp_probe_table[i]->run(r->state[i]);
 		if (err) /* the probe keeps counting, without its thread */
 			fprintf(stderr, "kvmprobe: failed to start the %s probe's thread: %s\n",
-				kp_probe_table[i].name, strerror(-err));
+				kp_probe_table[i]->name, strerror(-err));
 	}
 	err = kp_resolver_start(r->resolver);
 	if (err) {
@@ -182,7 +182,7 @@ int main(int argc, char **argv)
 	 */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	for (i = 0; i < kp_probe_count; i++)
-		names[i] = kp_probe_table[i].name;
+		names[i] = kp_probe_table[i]->name;
 	if (kp_service_load(&svc, argc, argv, &opts, names, kp_probe_count,
 			    msg, sizeof(msg))) {
 		fprintf(stderr, "kvmprobe: %s%s\n", msg,

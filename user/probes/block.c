@@ -19,7 +19,7 @@
 #include "bpf/block.h"
 #include "block.skel.h"
 #include "user/probes/blkdev.h"
-#include "user/probes/block.h"
+#include "user/probes/probe.h"
 #include "user/identity/procfs.h"
 #include "user/probes/tpprog.h"
 
@@ -167,8 +167,8 @@ static void state_free(struct block_state *bs)
 	free(bs);
 }
 
-int kp_block_start(const struct kp_probe_env *env, void **state,
-		   struct kp_probe_status *st)
+static int kp_block_start(const struct kp_probe_env *env, void **state,
+			  struct kp_probe_status *st)
 {
 	struct block_state *bs;
 	int err;
@@ -288,7 +288,7 @@ static int decode(const void *key, const uint64_t *delta, void *arg)
 	return err;
 }
 
-int kp_block_read(void *state, struct kp_interval *iv)
+static int kp_block_read(void *state, struct kp_interval *iv)
 {
 	struct block_state *bs = state;
 	struct decode_ctx c = { .bs = bs, .iv = iv };
@@ -301,7 +301,14 @@ int kp_block_read(void *state, struct kp_interval *iv)
 	return err;
 }
 
-void kp_block_stop(void *state)
+static void kp_block_stop(void *state)
 {
 	state_free(state);
 }
+
+const struct kp_probe kp_probe_block = {
+	.name = "block",
+	.start = kp_block_start,
+	.read = kp_block_read,
+	.stop = kp_block_stop,
+};

@@ -15,7 +15,7 @@
 #include "bpf/exits.h"
 #include "exits.skel.h"
 #include "kvmrun.skel.h"
-#include "user/probes/exits.h"
+#include "user/probes/probe.h"
 #include "user/identity/procfs.h"
 #include "user/core/reasons.h"
 #include "user/core/snap.h"
@@ -120,8 +120,8 @@ static void state_free(struct exits_state *es)
 	free(es);
 }
 
-int kp_exits_start(const struct kp_probe_env *env, void **state,
-		   struct kp_probe_status *st)
+static int kp_exits_start(const struct kp_probe_env *env, void **state,
+			  struct kp_probe_status *st)
 {
 	struct kp_prog_status run;
 	struct exits_state *es;
@@ -196,7 +196,7 @@ static int decode(const void *k, const uint64_t *delta, void *arg)
 			       &d->hist);
 }
 
-int kp_exits_read(void *state, struct kp_interval *iv)
+static int kp_exits_read(void *state, struct kp_interval *iv)
 {
 	struct exits_state *es = state;
 	int err;
@@ -208,7 +208,14 @@ int kp_exits_read(void *state, struct kp_interval *iv)
 	return err;
 }
 
-void kp_exits_stop(void *state)
+static void kp_exits_stop(void *state)
 {
 	state_free(state);
 }
+
+const struct kp_probe kp_probe_exits = {
+	.name = "exits",
+	.start = kp_exits_start,
+	.read = kp_exits_read,
+	.stop = kp_exits_stop,
+};

@@ -21,7 +21,7 @@ static bool sched_wanted(const struct kp_opts *o)
 	size_t i;
 
 	for (i = 0; i < kp_probe_count; i++)
-		if (!strcmp(kp_probe_table[i].name, "sched"))
+		if (!strcmp(kp_probe_table[i]->name, "sched"))
 			return o->probes & (1U << i);
 	return false;
 }

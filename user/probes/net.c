@@ -39,7 +39,7 @@
 #include "bpf/net.h"
 #include "net.skel.h"
 #include "user/probes/dropreason.h"
-#include "user/probes/net.h"
+#include "user/probes/probe.h"
 #include "user/probes/netdev.h"
 #include "user/probes/tpprog.h"
 #include "user/identity/resolve.h"
@@ -390,7 +390,7 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
-int kp_net_run(void *state)
+static int kp_net_run(void *state)
 {
 	struct net_state *ns = state;
 	int err;
@@ -502,8 +502,8 @@ static struct net_state *state_new(const struct kp_probe_env *env)
 	return ns;
 }
 
-int kp_net_start(const struct kp_probe_env *env, void **state,
-		 struct kp_probe_status *st)
+static int kp_net_start(const struct kp_probe_env *env, void **state,
+			struct kp_probe_status *st)
 {
 	const struct btf *btf;
 	struct net_state *ns;
@@ -667,7 +667,7 @@ static void drop_vanished(struct net_state *ns)
 	ns->ntaps = j;
 }
 
-int kp_net_read(void *state, struct kp_interval *iv)
+static int kp_net_read(void *state, struct kp_interval *iv)
 {
 	struct net_state *ns = state;
 	struct decode_ctx c = { .ns = ns, .iv = iv };
@@ -695,7 +695,15 @@ int kp_net_read(void *state, struct kp_interval *iv)
 	return err;
 }
 
-void kp_net_stop(void *state)
+static void kp_net_stop(void *state)
 {
 	state_free(state);
 }
+
+const struct kp_probe kp_probe_net = {
+	.name = "net",
+	.start = kp_net_start,
+	.run = kp_net_run,
+	.read = kp_net_read,
+	.stop = kp_net_stop,
+};

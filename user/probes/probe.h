@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The probe table. A probe (exits, later sched, block, net) is one entry: it
+ * The probe table. A probe (exits, sched, block, net) is one entry: it
  * knows its skeleton, how to probe kernel support, how to attach, and how to
  * read and decode its maps into an interval. main.c only walks the table.
  */
@@ -62,7 +62,7 @@ struct kp_probe {
 	void (*stop)(void *state);
 };
 
-extern const struct kp_probe kp_probe_table[];
+extern const struct kp_probe *const kp_probe_table[];
 extern const size_t kp_probe_count;
 
 #endif /* KP_PROBE_H */

@@ -1,37 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The probe table: adding a probe means adding its entry here. */
+/*
+ * The probe table: adding a probe means defining its struct kp_probe in its
+ * own user/probes/<name>.c and adding it here.
+ */
 #include "user/probes/probe.h"
-#include "user/probes/exits.h"
-#include "user/probes/sched.h"
-#include "user/probes/block.h"
-#include "user/probes/net.h"
 
-const struct kp_probe kp_probe_table[] = {
-	{
-		.name = "exits",
-		.start = kp_exits_start,
-		.read = kp_exits_read,
-		.stop = kp_exits_stop,
-	},
-	{
-		.name = "sched",
-		.start = kp_sched_start,
-		.read = kp_sched_read,
-		.stop = kp_sched_stop,
-	},
-	{
-		.name = "block",
-		.start = kp_block_start,
-		.read = kp_block_read,
-		.stop = kp_block_stop,
-	},
-	{
-		.name = "net",
-		.start = kp_net_start,
-		.run = kp_net_run,
-		.read = kp_net_read,
-		.stop = kp_net_stop,
-	},
+extern const struct kp_probe kp_probe_exits;
+extern const struct kp_probe kp_probe_sched;
+extern const struct kp_probe kp_probe_block;
+extern const struct kp_probe kp_probe_net;
+
+const struct kp_probe *const kp_probe_table[] = {
+	&kp_probe_exits,
+	&kp_probe_sched,
+	&kp_probe_block,
+	&kp_probe_net,
 };
 
 const size_t kp_probe_count = sizeof(kp_probe_table) /

@@ -19,7 +19,7 @@
 #include "kvmrun.skel.h"
 #include "user/identity/procfs.h"
 #include "user/probes/cgcpu.h"
-#include "user/probes/sched.h"
+#include "user/probes/probe.h"
 #include "user/probes/kvmrun.h"
 #include "user/probes/tpprog.h"
 #include "user/core/schedcalc.h"
@@ -235,8 +235,8 @@ static int alloc_buffers(struct sched_state *ss)
 	return 0;
 }
 
-int kp_sched_start(const struct kp_probe_env *env, void **state,
-		   struct kp_probe_status *st)
+static int kp_sched_start(const struct kp_probe_env *env, void **state,
+			  struct kp_probe_status *st)
 {
 	struct kp_prog_status run;
 	struct sched_state *ss;
@@ -533,7 +533,7 @@ static void drop_dead(struct sched_state *ss)
 	ss->ncur = j;
 }
 
-int kp_sched_read(void *state, struct kp_interval *iv)
+static int kp_sched_read(void *state, struct kp_interval *iv)
 {
 	struct sched_state *ss = state;
 	struct reading *tmp;
@@ -573,7 +573,14 @@ out:
 	return err;
 }
 
-void kp_sched_stop(void *state)
+static void kp_sched_stop(void *state)
 {
 	state_free(state);
 }
+
+const struct kp_probe kp_probe_sched = {
+	.name = "sched",
+	.start = kp_sched_start,
+	.read = kp_sched_read,
+	.stop = kp_sched_stop,
+};

@@ -260,10 +260,10 @@ static int collect(struct kp_loop *l)
 	for (i = 0; i < kp_probe_count; i++) {
 		if (!l->state[i])
 			continue;
-		err = kp_probe_table[i].read(l->state[i], &iv);
+		err = kp_probe_table[i]->read(l->state[i], &iv);
 		if (err)
 			fprintf(stderr, "kvmprobe: failed to read probe %s: %s\n",
-				kp_probe_table[i].name, strerror(-err));
+				kp_probe_table[i]->name, strerror(-err));
 	}
 	iv.records_dropped = kp_outq_dropped(l->outq);
 	err = kp_interval_finish(&iv);
