@@ -165,6 +165,16 @@ $(OUT)/tests/kp-iddump: tests/tools/kp_iddump.c $(IDDUMP_OBJS)
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(KP_CFLAGS) -o $@ $^ -ljson-c -lm $(VIRT_LIBS)
+# kp-ticker: the machine's timer floor beside kvmprobe (test_scrape_jitter)
+$(OUT)/tests/kp-ticker: tests/tools/kp_ticker.c
+	@echo "  CC      $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(KP_CFLAGS) -o $@ $^ -lpthread
+# kp-stamp: when each record reaches a file (test_scrape_jitter)
+$(OUT)/tests/kp-stamp: tests/tools/kp_stamp.c
+	@echo "  CC      $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(KP_CFLAGS) -o $@ $^
 # the resolver on fixture /proc trees, without libvirt (virt.o still
 # links it)
 TEST_LIBS_resolve := $(foreach m,idtable vmproc virt domxml procfs record \
@@ -214,7 +224,8 @@ fuzz:
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 san-bins
 	$(Q)tests/fuzz/run.sh fuzz
 
-test: all $(UNIT_TESTS) $(OUT)/tests/kp-iddump
+test: all $(UNIT_TESTS) $(OUT)/tests/kp-iddump $(OUT)/tests/kp-ticker \
+	$(OUT)/tests/kp-stamp
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 san-bins
 	$(Q)tools/deps.sh test
 	$(Q)tests/run.sh all
@@ -222,7 +233,8 @@ test: all $(UNIT_TESTS) $(OUT)/tests/kp-iddump
 test-unit: $(UNIT_TESTS)
 	$(Q)tests/run.sh unit
 
-test-integration: all $(OUT)/tests/kp-iddump
+test-integration: all $(OUT)/tests/kp-iddump $(OUT)/tests/kp-ticker \
+	$(OUT)/tests/kp-stamp
 	$(Q)tools/deps.sh test
 	$(Q)tests/run.sh integration
 

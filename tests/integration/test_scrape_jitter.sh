@@ -8,10 +8,13 @@
 require_root
 require_kvm
 require_bins
+TICKER=$TOP/build/tests/kp-ticker
+STAMP=$TOP/build/tests/kp-stamp
+[ -x "$TICKER" ] && [ -x "$STAMP" ] || skip "build first: make build/tests/kp-ticker build/tests/kp-stamp"
 command -v curl >/dev/null || skip "curl not installed"
 
 INTERVAL=${KP_JITTER_INTERVAL:-0.2}
-VCPUS=168
+VCPUS=${KP_JITTER_VCPUS:-168}
 free_port() {
 	local p
 	for p in $(seq "$1" $(($1 + 50))); do
@@ -39,10 +42,18 @@ series=$(grep -v '^#' "$TMP/m0.txt" | grep -vc '_bucket{')
 # niced: the clients' own CPU use on this small machine is not what is
 # measured, kvmprobe's HTTP thread and what it shares with sampling are
 mkdir "$TMP/scrapes"
+INTERVAL_MS=$(awk -v i="$INTERVAL" 'BEGIN { printf "%d", i * 1000 }')
+"$TICKER" "$INTERVAL_MS" 9 4 >"$TMP/ticker.txt" &
+T=$!
+BG_PIDS+=("$T")
+"$STAMP" "$TMP/kp.json" '{"type":"interval"' 9 >"$TMP/arrivals.txt" &
+S=$!
+BG_PIDS+=("$S")
 from=$(date +%s.%N)
 timeout 8 nice -n 19 curl -s -Z --parallel-max 32 --parallel-immediate \
 	-o "$TMP/scrapes/#1" "http://127.0.0.1:$PORT/metrics?[1-1000000]" 2>/dev/null
 to=$(date +%s.%N)
+wait "$T" "$S"
 n=$(ls "$TMP/scrapes" | wc -l)
 [ "$n" -ge 32 ] && ok "scrapes served meanwhile ($n)" || not_ok "only $n scrapes"
 # finished scrapes are whole and have the VM (the last ones may be cut off
@@ -70,10 +81,26 @@ jq -rs --argjson from "$from" --argjson to "$to" --argjson i "$INTERVAL" '
 	| "\($g | length) \($g | max // "nan")"' "$TMP/kp.json" >"$TMP/jitter.txt"
 read -r ngaps worst <"$TMP/jitter.txt"
 [ "${ngaps:-0}" -ge 20 ] && ok "intervals during the scrapes ($ngaps)" || not_ok "only ${ngaps:-0} intervals during the scrapes"
-if awk -v w="$worst" -v i="$INTERVAL" 'BEGIN { exit !(w < 0.05 * i) }'; then
-	ok "interval jitter under 5% of ${INTERVAL} s (worst $(awk -v w="$worst" 'BEGIN { printf "%.1f ms", w * 1000 }'))"
+# the floor: the ticker's worst lateness in the same window
+floor=$(awk -v from="$from" -v to="$to" '$1 >= from && $1 <= to && $2 > m { m = $2 }
+	END { printf "%.6f", m / 1000 }' "$TMP/ticker.txt")
+wakes=$(awk -v from="$from" -v to="$to" '$1 >= from && $1 <= to' "$TMP/ticker.txt" | wc -l)
+[ "$wakes" -ge 80 ] && ok "timer floor measured beside it ($wakes wakes, worst $(awk -v f="$floor" 'BEGIN { printf "%.1f ms", f * 1000 }'))" ||
+	not_ok "only $wakes ticker wakes"
+# when the interval records reached the file: a loop stalled by a scrape
+# after its wake-up writes late although its timestamp is on time
+read -r narr aworst < <(awk -v from="$from" -v to="$to" -v i="$INTERVAL" '
+	$1 >= from && $1 <= to { if (n++) { g = $1 - p - i; if (g < 0) g = -g; if (g > w) w = g } p = $1 }
+	END { printf "%d %.6f\n", n, w }' "$TMP/arrivals.txt")
+[ "${narr:-0}" -ge 20 ] && ok "records arrived during the scrapes ($narr)" || not_ok "only ${narr:-0} records arrived during the scrapes"
+ms() { awk -v w="$1" 'BEGIN { printf "%.1f ms", w * 1000 }'; }
+if awk -v w="$worst" -v f="$floor" -v i="$INTERVAL" 'BEGIN { exit !(w < 0.05 * i + f) }'; then
+	ok "interval jitter under 5% of ${INTERVAL} s beyond the floor (worst $(ms "$worst"), floor $(ms "$floor"))"
 else
-	not_ok "interval jitter: worst $(awk -v w="$worst" 'BEGIN { printf "%.1f ms", w * 1000 }'), limit 5% of ${INTERVAL} s"
+	not_ok "interval jitter: worst $(ms "$worst"), limit 5% of ${INTERVAL} s beyond the floor $(ms "$floor")"
 fi
+# a figure, not a verdict: the arrival gaps also carry kvmprobe's own
+# uneven work (the resolver's rescans every 5 s), so they are printed
+echo "# records arrived within $(ms "$aworst") of the interval (floor $(ms "$floor"))"
 kill -INT "$X" 2>/dev/null
 finish

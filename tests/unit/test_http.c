@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <dirent.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -724,6 +726,53 @@ static void http_start__ipv6_loopback__serves_metrics(void **state)
 	resp_free(&r);
 }
 
+/* the nice value of thread tid of this process (field 19 of its stat) */
+static int thread_nice(const char *tid)
+{
+	char path[300], buf[1024], *p;
+	int i, nice = 100;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%s/stat", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return 100;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')'))) {
+		/* after ") ": state is field 3, nice is field 19 */
+		for (i = 3, p += 2; i < 19 && p; i++)
+			p = strchr(p + 1, ' ');
+		if (p)
+			nice = atoi(p);
+	}
+	fclose(f);
+	return nice;
+}
+
+static void http_server_thread__after_a_scrape__runs_niced_below_sampling(
+	void **state)
+{
+	int base, want, n_niced = 0;
+	struct dirent *e;
+	struct resp r;
+	DIR *d;
+
+	(void)state;
+	base = getpriority(PRIO_PROCESS, 0);
+	want = base + 10 > 19 ? 19 : base + 10;
+	get(port, "GET", "/metrics", &r);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	d = opendir("/proc/self/task");
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' && thread_nice(e->d_name) == want)
+			n_niced++;
+	closedir(d);
+	/* the server's thread, and not the caller (the sampling loop) */
+	assert_int_equal(n_niced, 1);
+	assert_int_equal(getpriority(PRIO_PROCESS, 0), base);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 #define TP(f) cmocka_unit_test_setup_teardown(f, setup_published, teardown)
 
@@ -736,6 +785,7 @@ int main(void)
 		TP(http_published__scrape_in_flight__keeps_its_text_whole),
 		TP(http_published__32_scrapers__publish_never_waits_for_them),
 		T(http_metrics__each_scrape__renders_afresh),
+		T(http_server_thread__after_a_scrape__runs_niced_below_sampling),
 		T(http_metrics__large_body__arrives_whole),
 		T(http_metrics__head__200_without_a_body),
 		T(http_metrics__render_error__500),

@@ -6,11 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <microhttpd.h>
 #include "user/core/cli.h"
 #include "user/service/http.h"
+
+/* how far below the sampling loop the server's thread runs (nice levels) */
+#define KP_HTTP_NICE 10
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -103,6 +107,29 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status,
 	return ret;
 }
 
+/*
+ * The server's thread runs below the sampling loop. A burst of scrapes
+ * keeps it busy sending; at the loop's own weight it would hold a CPU the
+ * loop's wake-up needs, and intervals would come late. Lowering one's own
+ * priority needs no privilege. Once, in the thread libmicrohttpd started
+ * (PRIO_PROCESS with 0 is the calling thread on Linux).
+ */
+static void yield_to_sampling(void)
+{
+	static __thread bool done;
+	int prio;
+
+	if (done)
+		return;
+	done = true;
+	errno = 0;
+	prio = getpriority(PRIO_PROCESS, 0);
+	if (prio == -1 && errno)
+		return;
+	/* best effort: scrapes are still served at the loop's weight */
+	(void)setpriority(PRIO_PROCESS, 0, prio + KP_HTTP_NICE);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 			      const char *url, const char *method,
 			      const char *version, const char *data,
@@ -118,6 +145,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	(void)data;
 	(void)data_size;
 	(void)state;
+	yield_to_sampling();
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 			     "only GET and HEAD\n");
