@@ -92,22 +92,42 @@ static char *disk_source(const xmlNode *src, bool *oom)
 	return NULL;
 }
 
-static int add_disk(struct kp_domxml *d, const xmlNode *n, size_t *cap)
+/*
+ * A new zeroed element at the end of the list *arr (*n used of *cap,
+ * elements of size bytes), in *slot; *slot is NULL when the list already
+ * holds KP_DOMXML_MAX (the rest of the domain is not described). 0 or
+ * -ENOMEM.
+ */
+static int append(void **arr, size_t *n, size_t *cap, size_t size,
+		  void **slot)
 {
-	struct kp_dom_disk *k, *v;
-	bool oom = false;
+	void *v;
 
-	if (d->ndisks == KP_DOMXML_MAX)
+	*slot = NULL;
+	if (*n == KP_DOMXML_MAX)
 		return 0;
-	if (d->ndisks == *cap) {
-		*cap = *cap ? *cap * 2 : 4;
-		v = realloc(d->disks, *cap * sizeof(*v));
+	if (*n == *cap) {
+		v = realloc(*arr, (*cap ? *cap * 2 : 4) * size);
 		if (!v)
 			return -ENOMEM;
-		d->disks = v;
+		*arr = v;
+		*cap = *cap ? *cap * 2 : 4;
 	}
-	k = &d->disks[d->ndisks++];
-	memset(k, 0, sizeof(*k));
+	*slot = (char *)*arr + (*n)++ * size;
+	memset(*slot, 0, size);
+	return 0;
+}
+
+static int add_disk(struct kp_domxml *d, const xmlNode *n, size_t *cap)
+{
+	struct kp_dom_disk *k;
+	bool oom = false;
+	int err;
+
+	err = append((void **)&d->disks, &d->ndisks, cap, sizeof(*k),
+		     (void **)&k);
+	if (err || !k)
+		return err;
 	k->target = attr(child(n, "target"), "dev", &oom);
 	k->type = attr(n, "type", &oom);
 	k->device = attr(n, "device", &oom);
@@ -117,20 +137,14 @@ static int add_disk(struct kp_domxml *d, const xmlNode *n, size_t *cap)
 
 static int add_nic(struct kp_domxml *d, const xmlNode *n, size_t *cap)
 {
-	struct kp_dom_nic *k, *v;
+	struct kp_dom_nic *k;
 	bool oom = false;
+	int err;
 
-	if (d->nnics == KP_DOMXML_MAX)
-		return 0;
-	if (d->nnics == *cap) {
-		*cap = *cap ? *cap * 2 : 4;
-		v = realloc(d->nics, *cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		d->nics = v;
-	}
-	k = &d->nics[d->nnics++];
-	memset(k, 0, sizeof(*k));
+	err = append((void **)&d->nics, &d->nnics, cap, sizeof(*k),
+		     (void **)&k);
+	if (err || !k)
+		return err;
 	k->target = attr(child(n, "target"), "dev", &oom);
 	k->type = attr(n, "type", &oom);
 	k->mac = attr(child(n, "mac"), "address", &oom);
