@@ -82,23 +82,7 @@ run_variant() {
 		BL_PID= ;;
 	esac
 }
-for i in $(seq 1 "$PAIRS"); do
-	# the order turns every round, so that drift does not favour one
-	order=$(echo $variants | tr ' ' '\n' | awk -v r="$i" '{ v[NR - 1] = $0 }
-		END { for (j = 0; j < NR; j++) print v[(j + r) % NR] }')
-	line=
-	for v in $order; do
-		x=$(run_variant "$v") || exit 1
-		[ -n "$x" ] || x=nan
-		eval "r_$v=\$x"
-	done
-	for v in $variants; do
-		eval "x=\$r_$v"
-		echo "$x" >>"$BENCH_OUT/fio_$v"
-		line="$line $v $x,"
-	done
-	echo "block_fio: round $i/$PAIRS (load $(cut -d' ' -f1 /proc/loadavg)):${line%,} IOPS"
-done
+rounds block_fio fio "IOPS"
 
 bare=$(median <"$BENCH_OUT/fio_bare")
 add_spread block_fio bare iops "$BENCH_OUT/fio_bare" IOPS \

@@ -53,22 +53,7 @@ run_variant() {
 		stop_bg "$BT_PID" ;;
 	esac
 }
-for i in $(seq 1 "$PAIRS"); do
-	# the order turns every round, so that drift does not favour one
-	order=$(echo $variants | tr ' ' '\n' | awk -v r="$i" '{ v[NR - 1] = $0 }
-		END { for (j = 0; j < NR; j++) print v[(j + r) % NR] }')
-	line=
-	for v in $order; do
-		x=$(run_variant "$v") || exit 1
-		eval "r_$v=\${x:-nan}"
-	done
-	for v in $variants; do
-		eval "x=\$r_$v"
-		echo "$x" >>"$BENCH_OUT/exit_$v"
-		line="$line $v $x,"
-	done
-	echo "exit_path: round $i/$PAIRS (load $(cut -d' ' -f1 /proc/loadavg)):${line%,} ns per exit"
-done
+rounds exit_path exit "ns per exit"
 
 bare=$(median <"$BENCH_OUT/exit_bare")
 add_spread exit_path bare ns_per_exit "$BENCH_OUT/exit_bare" ns \

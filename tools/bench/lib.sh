@@ -164,3 +164,34 @@ bpf_show() {
 			      any(.pids[]?; .pid == $pid)) |
 		 .obj = ($obj[(.btf_id // 0) | tostring] // "")]'
 }
+
+# turn_order R V...: the variants turned by R places, one a line, so that
+# round R of a bench starts with another variant and drift favours none
+turn_order() {
+	local r=$1
+	shift
+	printf '%s\n' "$@" | awk -v r="$r" '{ v[NR - 1] = $0 }
+		END { for (j = 0; j < NR; j++) print v[(j + r) % NR] }'
+}
+
+# rounds NAME PREFIX UNIT: $PAIRS rounds of every variant of $variants in
+# turned order; run_variant V (the bench's own) prints one figure, or
+# nothing when V could not start (nan). Figures go to $BENCH_OUT/PREFIX_V,
+# a line per round.
+rounds() {
+	local name=$1 prefix=$2 unit=$3 i v x line
+	for i in $(seq 1 "$PAIRS"); do
+		line=
+		# shellcheck disable=SC2086 # one variant a word
+		for v in $(turn_order "$i" $variants); do
+			x=$(run_variant "$v") || exit 1
+			eval "r_$v=\${x:-nan}"
+		done
+		for v in $variants; do
+			eval "x=\$r_$v"
+			echo "$x" >>"$BENCH_OUT/${prefix}_$v"
+			line="$line $v $x,"
+		done
+		echo "$name: round $i/$PAIRS (load $(cut -d' ' -f1 /proc/loadavg)):${line%,} $unit"
+	done
+}

@@ -85,11 +85,9 @@ run_variant() {
 	esac
 }
 for i in $(seq 1 "$PAIRS"); do
-	# the order turns every round, so that drift does not favour one
-	order=$(echo $variants | tr ' ' '\n' | awk -v r="$i" '{ v[NR - 1] = $0 }
-		END { for (j = 0; j < NR; j++) print v[(j + r) % NR] }')
 	line=
-	for v in $order; do
+	# shellcheck disable=SC2086 # one variant a word
+	for v in $(turn_order "$i" $variants); do
 		x=$(run_variant "$v") || exit 1
 		read -r p n d <<<"$x"
 		echo "$p" >>"$BENCH_OUT/net_pps_$v"

@@ -73,22 +73,7 @@ run_variant() {
 		stop_bg "$RQ_PID" ;;
 	esac
 }
-for i in $(seq 1 "$PAIRS"); do
-	# the order turns every round, so that drift does not favour one
-	order=$(echo $variants | tr ' ' '\n' | awk -v r="$i" '{ v[NR - 1] = $0 }
-		END { for (j = 0; j < NR; j++) print v[(j + r) % NR] }')
-	line=
-	for v in $order; do
-		x=$(run_variant "$v") || exit 1
-		eval "r_$v=\${x:-nan}"
-	done
-	for v in $variants; do
-		eval "x=\$r_$v"
-		echo "$x" >>"$BENCH_OUT/pipe_$v"
-		line="$line $v $x,"
-	done
-	echo "sched_pipe: round $i/$PAIRS (load $(cut -d' ' -f1 /proc/loadavg)):${line%,} usecs/op"
-done
+rounds sched_pipe pipe "usecs/op"
 
 bare=$(median <"$BENCH_OUT/pipe_bare")
 add_spread sched_pipe bare us_per_op "$BENCH_OUT/pipe_bare" us \
