@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <unistd.h>
 #include "user/probes/blkdev.h"
+#include "tests/unit/fixture.h"
 
 #define FIXTURE_REL "tests/fixtures/sys"
 
@@ -22,18 +23,8 @@ static char sys[PATH_MAX];
 /* The fixture root: from the repository root, else from this binary. */
 static int find_fixtures(void **state)
 {
-	char exe[PATH_MAX];
-	ssize_t n;
-
-	snprintf(sys, sizeof(sys), "%s", FIXTURE_REL);
-	if (!access(FIXTURE_REL "/dev/block/7:3/uevent", R_OK))
-		return 0;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return -1;
-	exe[n] = '\0';
-	snprintf(sys, sizeof(sys), "%s/../../" FIXTURE_REL, dirname(exe));
-	return 0;
+	(void)state;
+	return kp_fixture_dir(sys, sizeof(sys), FIXTURE_REL, "/dev/block/7:3/uevent");
 }
 
 static void op_name__stable_codes__map_to_four_ops(void **state)

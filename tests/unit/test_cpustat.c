@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "user/probes/cpustat.h"
+#include "tests/unit/fixture.h"
 
 #define FIXTURE_REL "tests/fixtures/proc"
 
@@ -24,19 +25,8 @@ static char root[PATH_MAX];
 
 static int find_fixtures(void **state)
 {
-	char exe[PATH_MAX];
-	ssize_t n;
-
-	snprintf(root, sizeof(root), "%s", FIXTURE_REL);
-	if (access(FIXTURE_REL "/stat", R_OK)) {
-		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		if (n <= 0)
-			return -1;
-		exe[n] = '\0';
-		snprintf(root, sizeof(root), "%s/../../" FIXTURE_REL,
-			 dirname(exe));
-	}
-	return 0;
+	(void)state;
+	return kp_fixture_dir(root, sizeof(root), FIXTURE_REL, "/stat");
 }
 
 static int parse(const char *s, struct kp_cpustat *st)

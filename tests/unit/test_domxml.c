@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "user/identity/domxml.h"
+#include "tests/unit/fixture.h"
 
 #define FIXTURE_REL "tests/fixtures/domxml"
 
@@ -20,22 +21,8 @@ static char dir[PATH_MAX];
 
 static int find_fixtures(void **state)
 {
-	char exe[PATH_MAX], probe[PATH_MAX + 32];
-	ssize_t n;
-
-	snprintf(dir, sizeof(dir), "%s", FIXTURE_REL);
-	if (!access(FIXTURE_REL "/mixed.xml", R_OK))
-		return 0;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return -1;
-	exe[n] = '\0';
-	snprintf(dir, sizeof(dir), "%s/../../" FIXTURE_REL, dirname(exe));
-	snprintf(probe, sizeof(probe), "%s/mixed.xml", dir);
-	if (!access(probe, R_OK))
-		return 0;
-	fprintf(stderr, "fixtures not found: run from the repository root\n");
-	return -1;
+	(void)state;
+	return kp_fixture_dir(dir, sizeof(dir), FIXTURE_REL, "/mixed.xml");
 }
 
 /* Parse fixture name into d; the return value of kp_domxml_parse. */

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "user/probes/netdev.h"
+#include "tests/unit/fixture.h"
 
 #define FIXTURE_REL "tests/fixtures"
 
@@ -24,18 +25,11 @@ static char sys[PATH_MAX + 8];
 /* The fixture root: from the repository root, else from this binary. */
 static int find_fixtures(void **state)
 {
-	char exe[PATH_MAX], root[PATH_MAX];
-	ssize_t n;
+	char root[PATH_MAX];
 
-	snprintf(root, sizeof(root), "%s", FIXTURE_REL);
-	if (access(FIXTURE_REL "/sys/class/net/kptap0/tun_flags", R_OK)) {
-		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		if (n <= 0)
-			return -1;
-		exe[n] = '\0';
-		snprintf(root, sizeof(root), "%s/../../" FIXTURE_REL,
-			 dirname(exe));
-	}
+	(void)state;
+	if (kp_fixture_dir(root, sizeof(root), FIXTURE_REL, "/sys/class/net/kptap0/tun_flags"))
+		return -1;
 	snprintf(sys, sizeof(sys), "%s/sys", root);
 	return 0;
 }

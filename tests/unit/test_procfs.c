@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "user/identity/procfs.h"
+#include "tests/unit/fixture.h"
 
 #define FIXTURE_REL "tests/fixtures/proc"
 
@@ -24,26 +25,8 @@ static char root[PATH_MAX];
  */
 static int find_fixtures(void **state)
 {
-	char exe[PATH_MAX], probe[PATH_MAX + 32];
-	ssize_t n;
-
-	snprintf(root, sizeof(root), "%s", FIXTURE_REL);
-	if (!access(FIXTURE_REL "/4242/comm", R_OK))
-		return 0;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		/* <repo>/build/tests/test_procfs -> <repo> */
-		snprintf(root, sizeof(root), "%s/../../" FIXTURE_REL,
-			 dirname(exe));
-		snprintf(probe, sizeof(probe), "%s/4242/comm", root);
-		if (!access(probe, R_OK))
-			return 0;
-	}
-	fprintf(stderr, "fixtures not found: run from the repository root "
-			"(tests/run.sh does) so that %s exists\n",
-		FIXTURE_REL);
-	return -1;
+	(void)state;
+	return kp_fixture_dir(root, sizeof(root), FIXTURE_REL, "/4242/comm");
 }
 
 static void parse_vcpu_name__qemu_vcpu_threads__give_their_index(void **state)

@@ -30,6 +30,7 @@ static long bpf_get_current_comm(char *buf, unsigned int size)
 #define __always_inline inline __attribute__((always_inline))
 #endif
 #include "bpf/vcpu_name.bpf.h"
+#include "tests/unit/fixture.h"
 
 #define FIXTURE_REL "tests/fixtures"
 
@@ -38,24 +39,9 @@ static char fixtures[PATH_MAX], proc[PATH_MAX + 8], run[PATH_MAX + 32];
 /* The fixture root: from the repository root, else from this binary. */
 static int find_fixtures(void **state)
 {
-	char exe[PATH_MAX], probe[PATH_MAX + 32];
-	ssize_t n;
-
-	snprintf(fixtures, sizeof(fixtures), "%s", FIXTURE_REL);
-	if (access(FIXTURE_REL "/proc/6100/stat", R_OK)) {
-		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		if (n <= 0)
-			return -1;
-		exe[n] = '\0';
-		snprintf(fixtures, sizeof(fixtures), "%s/../../" FIXTURE_REL,
-			 dirname(exe));
-		snprintf(probe, sizeof(probe), "%s/proc/6100/stat", fixtures);
-		if (access(probe, R_OK)) {
-			fprintf(stderr, "fixtures not found: run from the "
-					"repository root\n");
-			return -1;
-		}
-	}
+	(void)state;
+	if (kp_fixture_dir(fixtures, sizeof(fixtures), FIXTURE_REL, "/proc/6100/stat"))
+		return -1;
 	snprintf(proc, sizeof(proc), "%s/proc", fixtures);
 	snprintf(run, sizeof(run), "%s/run/libvirt/qemu", fixtures);
 	return 0;
