@@ -443,7 +443,8 @@ static const struct kp_metric_desc host_metrics[KP_HM__COUNT] = {
 
 static const struct kp_scope_desc scopes[KP_SCOPE__COUNT] = {
 	[KP_SCOPE_HOST] = { .name = "host" },
-	[KP_SCOPE_VM] = { .name = "vm", .label = "pid" },
+	[KP_SCOPE_VM] = { .name = "vm", .label = "pid",
+			  .name_label = "domain", .uuid_label = "uuid" },
 	[KP_SCOPE_VCPU] = { .name = "vcpu", .label = "vcpu" },
 	[KP_SCOPE_DISK] = { .name = "disk", .label = "disk", .group = "disks",
 			    .device = true },

@@ -67,6 +67,9 @@ struct kp_scope_desc {
 	bool device;        /* samples name a device (kp_sample.dev,
 			     * kp_interval_add_dev) and live in the set of
 			     * the VM (or the host) */
+	const char *name_label; /* Prometheus labels of the entity's libvirt */
+	const char *uuid_label; /* identity, when it has one ("domain",
+				 * "uuid"); NULL: none */
 };
 
 enum kp_unit { KP_UNIT_EVENTS, KP_UNIT_NS, KP_UNIT_KIB, KP_UNIT_BYTES };

@@ -403,28 +403,30 @@ static void put(struct buf *b, const char *fmt, ...)
 
 /*
  * The labels of series s, without braces: pid="1",domain="x",... The
- * names of the entity labels (pid, vcpu, disk, iface) and the metric's
- * own label come from the registry; domain and uuid name the VM's
- * libvirt identity.
+ * names of the entity labels (pid, vcpu, disk, iface), of the VM's
+ * libvirt identity (domain, uuid) and the metric's own label come from the
+ * registry.
  */
 static void labels(struct kp_prom *p, const struct series *s, char *out,
 		   size_t len)
 {
 	const struct kp_metric_desc *d = kp_metric(s->metric);
 	const struct kp_scope_desc *sc = kp_scope(d->scope);
+	const struct kp_scope_desc *vm = kp_scope(KP_SCOPE_VM);
 	char esc[1024];
 	struct vm_id *v = vm_id_get(p, s->pid);
 	size_t n;
 
-	n = snprintf(out, len, "%s=\"%u\"", kp_scope(KP_SCOPE_VM)->label,
-		     s->pid);
+	n = snprintf(out, len, "%s=\"%u\"", vm->label, s->pid);
 	if (v && v->name && n < len) {
 		kp_prom_escape(v->name, esc, sizeof(esc));
-		n += snprintf(out + n, len - n, ",domain=\"%s\"", esc);
+		n += snprintf(out + n, len - n, ",%s=\"%s\"", vm->name_label,
+			      esc);
 	}
 	if (v && v->uuid && n < len) {
 		kp_prom_escape(v->uuid, esc, sizeof(esc));
-		n += snprintf(out + n, len - n, ",uuid=\"%s\"", esc);
+		n += snprintf(out + n, len - n, ",%s=\"%s\"", vm->uuid_label,
+			      esc);
 	}
 	if (sc->device && n < len) {
 		kp_prom_escape(s->dev, esc, sizeof(esc));
