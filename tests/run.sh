@@ -41,7 +41,14 @@ run_one() {
 	local log="$logdir/$(echo "$name" | tr '/ ' '__').log"
 	local start=$SECONDS rc
 	printf '%-50s ' "$name"
-	"$@" >"$log" 2>&1
+	if [ -n "${KP_TEST_LOCK:-}" ]; then
+		# KP_TEST_LOCK=FILE: each test holds FILE while it runs, so
+		# suites of several checkouts on one machine take turns (-o:
+		# a daemon a test starts does not inherit the lock)
+		flock -o "$KP_TEST_LOCK" "$@" >"$log" 2>&1
+	else
+		"$@" >"$log" 2>&1
+	fi
 	rc=$?
 	if [ -n "${sanlogs:-}" ] && [ -n "$(ls -A "$sanlogs")" ]; then
 		# a sanitizer report fails the test, whatever it returned
