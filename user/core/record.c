@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,19 +23,48 @@ static int grow(void **v, size_t *cap, size_t n, size_t size)
 	return 0;
 }
 
+/*
+ * FNV-1a of a label as a sample keeps it (at most KP_LABEL_MAX - 1 bytes):
+ * a VM of 1,000 vCPUs looks its samples up hundreds of thousands of times
+ * an interval, and most candidates differ in this number already.
+ */
+static uint32_t label_key(const char *s)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < KP_LABEL_MAX - 1 && s[i]; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+static bool same_label(const struct kp_sample *p, uint32_t key,
+		       const char *label)
+{
+	return p->label_key == key &&
+	       !strncmp(p->label, label, KP_LABEL_MAX - 1);
+}
+
+static bool same_dev(const struct kp_sample *p, uint32_t key,
+		     const char *dev)
+{
+	return p->dev_key == key && !strncmp(p->dev, dev, KP_LABEL_MAX - 1);
+}
+
 /* The sample (metric, dev, label) of s, added when absent. */
 static struct kp_sample *sample_get_dev(struct kp_sample_set *s,
 					enum kp_metric_id metric,
 					const char *dev, const char *label,
 					uint64_t devid)
 {
+	uint32_t lkey = label_key(label), dkey = label_key(dev);
 	struct kp_sample *p;
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
 		if (s->v[i].metric == metric &&
-		    !strncmp(s->v[i].label, label, KP_LABEL_MAX - 1) &&
-		    !strncmp(s->v[i].dev, dev, KP_LABEL_MAX - 1)) {
+		    same_label(&s->v[i], lkey, label) &&
+		    same_dev(&s->v[i], dkey, dev)) {
 			if (!s->v[i].devid)
 				s->v[i].devid = devid;
 			return &s->v[i];
@@ -47,6 +77,8 @@ static struct kp_sample *sample_get_dev(struct kp_sample_set *s,
 	p->devid = devid;
 	strncpy(p->dev, dev, KP_LABEL_MAX - 1);
 	strncpy(p->label, label, KP_LABEL_MAX - 1);
+	p->dev_key = dkey;
+	p->label_key = lkey;
 	if (kp_metric(metric)->type == KP_HISTOGRAM) {
 		p->hist = calloc(1, sizeof(*p->hist));
 		if (!p->hist)
@@ -70,20 +102,30 @@ static struct kp_sample *sample_get(struct kp_sample_set *s,
 	return sample_get_dev(s, metric, "", label, 0);
 }
 
-static int sample_add(struct kp_sample_set *s, enum kp_metric_id metric,
-		      const char *label, uint64_t value,
-		      const struct kp_hist *hist, const struct kp_peer *peer)
+/* Add value, hist and peer to the sample (metric, label) of s: it, or NULL. */
+static struct kp_sample *sample_merge(struct kp_sample_set *s,
+				      enum kp_metric_id metric,
+				      const char *label, uint64_t value,
+				      const struct kp_hist *hist,
+				      const struct kp_peer *peer)
 {
 	struct kp_sample *p = sample_get(s, metric, label);
 
 	if (!p)
-		return -ENOMEM;
+		return NULL;
 	p->value += value;
 	if (p->hist && hist)
 		kp_hist_merge(p->hist, hist);
 	if (p->peer && peer)
 		*p->peer = *peer;
-	return 0;
+	return p;
+}
+
+static int sample_add(struct kp_sample_set *s, enum kp_metric_id metric,
+		      const char *label, uint64_t value,
+		      const struct kp_hist *hist, const struct kp_peer *peer)
+{
+	return sample_merge(s, metric, label, value, hist, peer) ? 0 : -ENOMEM;
 }
 
 static void samples_free(struct kp_sample_set *s)
@@ -267,67 +309,58 @@ static void derive_pct(struct kp_sample_set *s, double secs)
 			      kp_pct(sample_ns(s, &s->v[i]), secs) : 0;
 }
 
-/* Per-sample percentages; for a VM's percentages, its worst vCPU's. */
-static void derive(struct kp_interval *iv)
+/*
+ * Sum vCPU vc's samples into its VM's set, after their percentages: a VM's
+ * KP_SHOW_DELAY and KP_SHOW_PCT samples keep the largest of its vCPUs'
+ * (the worst vCPU's %RDY, %LMT) on the way, without a search per vCPU.
+ */
+static int sum_vcpu(struct kp_vm_rec *vm, struct kp_vcpu_rec *vc,
+		    double secs)
 {
-	const struct kp_sample *vp;
-	struct kp_sample *p;
-	size_t i, j, k;
+	const struct kp_sample *p;
+	struct kp_sample *q;
+	enum kp_show show;
+	size_t k;
 
-	for (i = 0; i < iv->nvms; i++) {
-		struct kp_vm_rec *vm = &iv->vms[i];
-
-		for (j = 0; j < vm->nvcpus; j++)
-			derive_pct(&vm->vcpus[j].s, iv->interval_s);
-		derive_pct(&vm->s, iv->interval_s);
-		for (k = 0; k < vm->s.n; k++) {
-			p = &vm->s.v[k];
-			p->worst_pct = 0;
-			if (kp_metric(p->metric)->show != KP_SHOW_DELAY &&
-			    kp_metric(p->metric)->show != KP_SHOW_PCT)
-				continue;
-			for (j = 0; j < vm->nvcpus; j++) {
-				vp = kp_sample_find(&vm->vcpus[j].s, p->metric,
-						    p->label);
-				if (vp && vp->pct > p->worst_pct)
-					p->worst_pct = vp->pct;
-			}
-		}
+	derive_pct(&vc->s, secs);
+	for (k = 0; k < vc->s.n; k++) {
+		p = &vc->s.v[k];
+		q = sample_merge(&vm->s, p->metric, p->label, p->value,
+				 p->hist, p->peer);
+		if (!q)
+			return -ENOMEM;
+		show = kp_metric(p->metric)->show;
+		if ((show == KP_SHOW_DELAY || show == KP_SHOW_PCT) &&
+		    p->pct > q->worst_pct)
+			q->worst_pct = p->pct;
 	}
-	derive_pct(&iv->host, iv->interval_s);
+	if (vc->s.n > 1)
+		qsort(vc->s.v, vc->s.n, sizeof(*vc->s.v), cmp_sample);
+	return 0;
 }
 
 int kp_interval_finish(struct kp_interval *iv)
 {
-	struct kp_vcpu_rec *vc;
-	struct kp_sample *p;
-	size_t i, j, k;
+	size_t i, j;
 	int err;
 
 	for (i = 0; i < iv->nvms; i++) {
 		struct kp_vm_rec *vm = &iv->vms[i];
 
 		for (j = 0; j < vm->nvcpus; j++) {
-			vc = &vm->vcpus[j];
-			for (k = 0; k < vc->s.n; k++) {
-				p = &vc->s.v[k];
-				err = sample_add(&vm->s, p->metric, p->label,
-						 p->value, p->hist, p->peer);
-				if (err)
-					return err;
-			}
-			if (vc->s.n > 1)
-				qsort(vc->s.v, vc->s.n, sizeof(*vc->s.v),
-				      cmp_sample);
+			err = sum_vcpu(vm, &vm->vcpus[j], iv->interval_s);
+			if (err)
+				return err;
 		}
 		if (vm->s.n > 1)
 			qsort(vm->s.v, vm->s.n, sizeof(*vm->s.v), cmp_sample);
 		kp_vm_sort_vcpus(vm);
+		derive_pct(&vm->s, iv->interval_s);
 	}
 	if (iv->host.n > 1)
 		qsort(iv->host.v, iv->host.n, sizeof(*iv->host.v),
 		      cmp_sample);
-	derive(iv);
+	derive_pct(&iv->host, iv->interval_s);
 	return 0;
 }
 
@@ -494,12 +527,13 @@ const struct kp_sample *kp_sample_find_dev(const struct kp_sample_set *s,
 					   enum kp_metric_id metric,
 					   const char *dev, const char *label)
 {
+	uint32_t lkey = label_key(label), dkey = label_key(dev);
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
 		if (s->v[i].metric == metric &&
-		    !strncmp(s->v[i].label, label, KP_LABEL_MAX - 1) &&
-		    !strncmp(s->v[i].dev, dev, KP_LABEL_MAX - 1))
+		    same_label(&s->v[i], lkey, label) &&
+		    same_dev(&s->v[i], dkey, dev))
 			return &s->v[i];
 	return NULL;
 }
@@ -508,11 +542,12 @@ const struct kp_sample *kp_sample_find(const struct kp_sample_set *s,
 				       enum kp_metric_id metric,
 				       const char *label)
 {
+	uint32_t lkey = label_key(label);
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
 		if (s->v[i].metric == metric &&
-		    !strncmp(s->v[i].label, label, KP_LABEL_MAX - 1))
+		    same_label(&s->v[i], lkey, label))
 			return &s->v[i];
 	return NULL;
 }

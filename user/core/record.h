@@ -35,6 +35,8 @@ struct kp_sample {
 				 * as stat()'s st_rdev); iface scope: its
 				 * ifindex; 0 when unknown or another scope */
 	char label[KP_LABEL_MAX];
+	uint32_t dev_key;       /* kp_label_key() of dev and of label: */
+	uint32_t label_key;     /* lookups compare these before the text */
 	uint64_t value;         /* counters; KP_SHOW_DELAY: the total */
 	struct kp_hist *hist;   /* histograms, owned */
 	struct kp_peer *peer;   /* KP_SHOW_TOP metrics, owned */
