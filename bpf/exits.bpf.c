@@ -19,6 +19,7 @@
 #include "kp_common.bpf.h"
 #include "vcpu_name.bpf.h"
 #include "core_fixes.bpf.h"
+#include "exits_maps.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -27,12 +28,6 @@ struct {
 	__type(value, struct exits_val);
 } exits SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct exits_vcpu_state);
-} vcpu_state SEC(".maps");
 
 static const struct exits_val zero_val;
 

@@ -24,32 +24,12 @@
 #include "kp_helpers.bpf.h"
 #include "kp_common.bpf.h" /* sched's pid filter and lost counter */
 #include "vcpu_name.bpf.h"
+#include "exits_maps.bpf.h"
+#include "sched_maps.bpf.h"
 
 /* Set by the loader while the exits or the sched probe runs. */
 bool exits_on = false;
 bool sched_on = false;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct exits_vcpu_state);
-} vcpu_state SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct sched_vcpu_mark);
-} vcpus SEC(".maps");
-
-/* Preallocated: sched creates entries under the runqueue lock. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096); /* set by the loader */
-	__type(key, __u32);        /* tid */
-	__type(value, struct sched_stats);
-} stats SEC(".maps");
 
 static const struct sched_stats zero_stats;
 

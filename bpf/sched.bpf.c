@@ -32,6 +32,7 @@
 #define KP_NO_PID_FILTER /* vCPUs are marked (and filtered) in kvmrun.bpf.c */
 #include "kp_common.bpf.h"
 #include "core_fixes.bpf.h"
+#include "sched_maps.bpf.h"
 
 #define TASK_RUNNING 0
 #define WAITERS 8
@@ -60,20 +61,6 @@ struct cpu_state {
 	__u64 pad[6];    /* 192 bytes: no false sharing between CPUs */
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct sched_vcpu_mark);
-} vcpus SEC(".maps");
-
-/* Preallocated: entries are created under the runqueue lock. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096); /* set by the loader */
-	__type(key, __u32);        /* tid */
-	__type(value, struct sched_stats);
-} stats SEC(".maps");
 
 /* Drained by the loader every interval. */
 struct {
