@@ -1,9 +1,18 @@
 #!/bin/bash
 # A scrape never stalls sampling (issue 14 item 6): 32 clients scrape
-# /metrics back to back while about 1,000 series are exported, and the
-# intervals stay on time: every gap between two interval records (their
-# own timestamps) is within 5% of the interval. The scrapes are checked to
-# be whole, and to carry the VM's series.
+# /metrics back to back while about 1,000 series are exported.
+# - The lock: bpftrace follows the loop thread's futex waits and the HTTP
+#   thread's futex wakes; the loop must never have waited on a lock that
+#   thread releases (before the published exposition it waited 4-40 ms a
+#   run on the renderer's lock).
+# - The intervals stay on time: every gap between two interval records
+#   (their own timestamps) is within 5% of the interval beyond what the
+#   machine's own timer floor allows. The floor is measured in the same
+#   window by kp-ticker, 4 threads that only sleep to absolute deadlines
+#   of the same interval: this paravirtual machine is sometimes late by
+#   15-27 ms on a plain clock_nanosleep (steal, idle exit); such a delay
+#   is the platform's and is granted to kvmprobe too.
+# - The scrapes are whole and carry the VM's series.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_kvm
@@ -12,6 +21,7 @@ TICKER=$TOP/build/tests/kp-ticker
 STAMP=$TOP/build/tests/kp-stamp
 [ -x "$TICKER" ] && [ -x "$STAMP" ] || skip "build first: make build/tests/kp-ticker build/tests/kp-stamp"
 command -v curl >/dev/null || skip "curl not installed"
+command -v bpftrace >/dev/null || skip "bpftrace not installed (make deps)"
 
 INTERVAL=${KP_JITTER_INTERVAL:-0.2}
 VCPUS=${KP_JITTER_VCPUS:-168}
@@ -41,6 +51,20 @@ series=$(grep -v '^#' "$TMP/m0.txt" | grep -vc '_bucket{')
 # 32 scrapers back to back for ~8 s (one curl, 32 parallel transfers),
 # niced: the clients' own CPU use on this small machine is not what is
 # measured, kvmprobe's HTTP thread and what it shares with sampling are
+# the loop is kvmprobe's main thread; the server's is libmicrohttpd's
+MHD=$(grep -l '^MHD' /proc/"$PROBE_PID"/task/*/comm 2>/dev/null | head -1 | cut -d/ -f5)
+[ -n "$MHD" ] || not_ok "found the HTTP server's thread of kvmprobe"
+cat >"$TMP/futex.bt" <<'EOF'
+tracepoint:syscalls:sys_enter_futex /tid == $2 && (args->op & 0x7f) == 1/ { @woken[args->uaddr] = 1; }
+tracepoint:syscalls:sys_enter_futex /tid == $1 && ((args->op & 0x7f) == 0 || (args->op & 0x7f) == 9)/ { @s = nsecs; @a = args->uaddr; }
+tracepoint:syscalls:sys_exit_futex /tid == $1 && @s/ { @wait[@a] = sum((nsecs - @s) / 1000); @s = 0; }
+END { clear(@s); clear(@a); }
+EOF
+bpftrace "$TMP/futex.bt" "$PROBE_PID" "${MHD:-0}" >"$TMP/futex.out" 2>&1 &
+BT=$!
+BG_PIDS+=("$BT")
+for i in $(seq 1 100); do grep -q '^Attaching' "$TMP/futex.out" && break; sleep 0.1; done
+sleep 0.5
 mkdir "$TMP/scrapes"
 INTERVAL_MS=$(awk -v i="$INTERVAL" 'BEGIN { printf "%d", i * 1000 }')
 "$TICKER" "$INTERVAL_MS" 9 4 >"$TMP/ticker.txt" &
@@ -54,6 +78,15 @@ timeout 8 nice -n 19 curl -s -Z --parallel-max 32 --parallel-immediate \
 	-o "$TMP/scrapes/#1" "http://127.0.0.1:$PORT/metrics?[1-1000000]" 2>/dev/null
 to=$(date +%s.%N)
 wait "$T" "$S"
+kill -INT "$BT"
+wait "$BT"
+# the µs the loop waited on futexes that the HTTP thread woke
+waited=$(awk -F'[][]' '/^@woken\[/ { w[$2] = 1 }
+	/^@wait\[/ { split($3, v, ": "); t[$2] = v[2] }
+	END { s = 0; for (a in t) if (a in w) s += t[a]; print s }' "$TMP/futex.out")
+grep -q '^@wait' "$TMP/futex.out" ||
+	not_ok "bpftrace saw the loop's futex waits: $(head -c 300 "$TMP/futex.out")"
+check_eq "the loop never waited on a lock the HTTP thread releases (us)" 0 "$waited"
 n=$(ls "$TMP/scrapes" | wc -l)
 [ "$n" -ge 32 ] && ok "scrapes served meanwhile ($n)" || not_ok "only $n scrapes"
 # finished scrapes are whole and have the VM (the last ones may be cut off

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <arpa/inet.h>
 #include <errno.h>
-#include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,12 +25,25 @@ struct page {
 	char *text;
 };
 
+/* pages replaced while a scrape was taking one: dropped at a later publish */
+#define KP_HTTP_RETIRED 4
+
+/*
+ * The page is published without a lock: the sampling loop must never wait
+ * for the server's thread, which runs below it and can be preempted at any
+ * instruction. A scrape counts itself in readers while it loads the page
+ * and takes its reference; the loop swaps the pointer and drops the old
+ * page's published reference once it sees no scrape in that window (any
+ * later scrape loads the new page), else at a later publish.
+ */
 struct kp_http {
 	struct MHD_Daemon *d;
 	kp_http_render_fn render;
 	void *arg;
-	pthread_mutex_t lock;  /* page: a pointer swap, nothing more */
-	struct page *page;
+	_Atomic(struct page *) page;
+	atomic_int readers;    /* scrapes between loading page and their ref */
+	struct page *retired[KP_HTTP_RETIRED]; /* the loop's only */
+	size_t nretired;
 };
 
 static void page_put(void *cls)
@@ -41,6 +54,13 @@ static void page_put(void *cls)
 		free(p->text);
 		free(p);
 	}
+}
+
+/* No scrape can still be taking a retired page: drop their published refs. */
+static void drop_retired(struct kp_http *h)
+{
+	while (h->nretired)
+		page_put(h->retired[--h->nretired]);
 }
 
 int kp_http_publish(struct kp_http *h, char *buf, size_t len)
@@ -54,11 +74,15 @@ int kp_http_publish(struct kp_http *h, char *buf, size_t len)
 	atomic_init(&p->refs, 1);
 	p->len = len;
 	p->text = buf;
-	pthread_mutex_lock(&h->lock);
-	old = h->page;
-	h->page = p;
-	pthread_mutex_unlock(&h->lock);
-	page_put(old);
+	old = atomic_exchange(&h->page, p);
+	if (old)
+		h->retired[h->nretired++] = old;
+	/* full only if scrapes overlapped several publishes back to back:
+	 * then wait the few instructions of one page_get() */
+	while (h->nretired == KP_HTTP_RETIRED && atomic_load(&h->readers))
+		sched_yield();
+	if (!atomic_load(&h->readers))
+		drop_retired(h);
 	return 0;
 }
 
@@ -67,11 +91,11 @@ static struct page *page_get(struct kp_http *h)
 {
 	struct page *p;
 
-	pthread_mutex_lock(&h->lock);
-	p = h->page;
+	atomic_fetch_add(&h->readers, 1);
+	p = atomic_load(&h->page);
 	if (p)
 		atomic_fetch_add(&p->refs, 1);
-	pthread_mutex_unlock(&h->lock);
+	atomic_fetch_sub(&h->readers, 1);
 	return p;
 }
 
@@ -231,7 +255,6 @@ struct kp_http *kp_http_start_fd(int fd, kp_http_render_fn render, void *arg,
 	}
 	h->render = render;
 	h->arg = arg;
-	pthread_mutex_init(&h->lock, NULL);
 	errno = 0;
 	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
 				handle, h, MHD_OPTION_LISTEN_SOCKET, fd,
@@ -241,7 +264,6 @@ struct kp_http *kp_http_start_fd(int fd, kp_http_render_fn render, void *arg,
 	if (!h->d) {
 		snprintf(err, errlen, "failed to start the HTTP server: %s",
 			 errno ? strerror(errno) : "unknown error");
-		pthread_mutex_destroy(&h->lock);
 		free(h);
 		return NULL;
 	}
@@ -266,8 +288,8 @@ void kp_http_stop(struct kp_http *h)
 {
 	if (!h)
 		return;
-	MHD_stop_daemon(h->d);
-	page_put(h->page);
-	pthread_mutex_destroy(&h->lock);
+	MHD_stop_daemon(h->d); /* no scrape runs after it */
+	drop_retired(h);
+	page_put(atomic_load(&h->page));
 	free(h);
 }
