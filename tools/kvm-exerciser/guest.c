@@ -11,6 +11,10 @@
  *	mmio times:	mov [es:0], al			-> KVM_EXIT_MMIO
  *	cpuid times:	xor eax, eax; cpuid; inc ebp	(in-kernel)
  *	hlt times:	hlt				-> KVM_EXIT_HLT
+ *	  or, with wake (in-kernel irqchip): program the PIC (IRQ 0 at
+ *	  GUEST_TIMER_VECTOR, the others masked), xor ebx, ebx, then
+ *	hlt times:	sti; hlt; cli; inc ebx		(halts in the kernel
+ *							 until IRQ 0)
  *	if spin:	mov byte [di], SPINNING
  *		1:	cmp byte [di], STOP; jne 1b
  *	mov dx, GUEST_DONE_PORT; out dx, al		-> KVM_EXIT_IO
@@ -18,7 +22,11 @@
  *
  * Each count is a loop on ESI, so the code size does not depend on the
  * counts. CPUID clobbers EAX, EBX, ECX and EDX, hence ESI, DI and EBP.
- * EBP counts the CPUIDs executed, for the VMM to read at the end.
+ * EBP counts the CPUIDs executed, EBX (wake) the halts that returned, for
+ * the VMM to read at the end. The interrupt handler at GUEST_ISR_OFF
+ * acknowledges the PIC and returns:
+ *
+ *	push ax; mov al, 0x20; out 0x20, al; pop ax; iret
  */
 #include <errno.h>
 #include <string.h>
@@ -91,7 +99,37 @@ static void emit_spin(struct code *c)
 	emit(c, spin, sizeof(spin));
 }
 
-/* Write the guest program for @cfg into @buf (at most @size bytes). */
+/* ICW1-4 (edge, cascade, base GUEST_TIMER_VECTOR, 8086), then mask all
+ * but IRQ 0: port writes the in-kernel PIC takes, no exit to the VMM. */
+static void emit_pic_init(struct code *c)
+{
+	const uint8_t init[] = {
+		0xb0, 0x11, 0xe6, 0x20,			/* ICW1 */
+		0xb0, GUEST_TIMER_VECTOR, 0xe6, 0x21,	/* ICW2 */
+		0xb0, 0x04, 0xe6, 0x21,			/* ICW3 */
+		0xb0, 0x01, 0xe6, 0x21,			/* ICW4 */
+		0xb0, 0xfe, 0xe6, 0x21,			/* OCW1 */
+		0x66, 0x31, 0xdb,			/* xor ebx, ebx */
+	};
+
+	emit(c, init, sizeof(init));
+}
+
+static int build_isr(uint8_t *buf, size_t size)
+{
+	static const uint8_t isr[] = { 0x50, 0xb0, 0x20, 0xe6, 0x20, 0x58,
+				       0xcf };
+
+	if (size < GUEST_ISR_OFF + sizeof(isr))
+		return -ENOSPC;
+	memcpy(buf + GUEST_ISR_OFF, isr, sizeof(isr));
+	return 0;
+}
+
+/*
+ * Write the guest program for @cfg into @buf (at most @size bytes; with
+ * wake, the code must end before GUEST_ISR_OFF).
+ */
 int guest_build(uint8_t *buf, size_t size, const struct guest_cfg *cfg)
 {
 	static const uint8_t out_dx_al[] = { 0xee };
@@ -100,14 +138,25 @@ int guest_build(uint8_t *buf, size_t size, const struct guest_cfg *cfg)
 						 0x66, 0x45 };
 	static const uint8_t hlt[] = { 0xf4 };
 	static const uint8_t started[] = { 0xc6, 0x05, GUEST_STATE_STARTED };
+	static const uint8_t wait_irq[] = { 0xfb, 0xf4, 0xfa, 0x66, 0x43 };
 	struct code c = { .buf = buf, .cap = size };
+
+	if (cfg->wake) {
+		c.err = build_isr(buf, size);
+		c.cap = GUEST_ISR_OFF;
+	}
 
 	emit(&c, started, sizeof(started));		/* mov byte [di], STARTED */
 	emit_imm16(&c, 0xba, cfg->port);		/* mov dx, port */
 	emit_loop(&c, cfg->io, out_dx_al, sizeof(out_dx_al));
 	emit_loop(&c, cfg->mmio, mov_es_al, sizeof(mov_es_al));
 	emit_loop(&c, cfg->cpuid, cpuid_inc_ebp, sizeof(cpuid_inc_ebp));
-	emit_loop(&c, cfg->hlt, hlt, sizeof(hlt));
+	if (cfg->wake) {
+		emit_pic_init(&c);
+		emit_loop(&c, cfg->hlt, wait_irq, sizeof(wait_irq));
+	} else {
+		emit_loop(&c, cfg->hlt, hlt, sizeof(hlt));
+	}
 	if (cfg->spin)
 		emit_spin(&c);
 	emit_imm16(&c, 0xba, GUEST_DONE_PORT);		/* mov dx, done */

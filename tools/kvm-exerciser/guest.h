@@ -19,6 +19,15 @@
 #define GUEST_MMIO_GPA 0x10000
 #define GUEST_MMIO_SEG (GUEST_MMIO_GPA >> 4)
 #define GUEST_DONE_PORT 0x11
+/*
+ * In-kernel halts (guest_cfg.wake): the timer interrupt's handler lives at
+ * GUEST_ISR_OFF of the page, its vector is GUEST_TIMER_VECTOR (the PIC's
+ * IRQ 0 once the guest programmed it), and the VMM writes the vector's
+ * real-mode IVT entry into a page at gpa 0.
+ */
+#define GUEST_ISR_OFF 0x700
+#define GUEST_TIMER_VECTOR 0x20
+#define GUEST_IVT_GPA 0
 
 _Static_assert(GUEST_STATE_OFF + GUEST_MAX_VCPUS <= GUEST_PAGE_SIZE,
 	       "spin state bytes must fit in the guest page");
@@ -39,6 +48,9 @@ struct guest_cfg {
 	uint32_t cpuid;
 	uint32_t hlt;
 	int spin;		/* nonzero: spin until the VMM says stop */
+	int wake;		/* nonzero: halts wait in the kernel for the
+				 * VMM's timer interrupt (in-kernel irqchip)
+				 * and the guest counts them in EBX */
 };
 
 int guest_build(uint8_t *buf, size_t size, const struct guest_cfg *cfg);

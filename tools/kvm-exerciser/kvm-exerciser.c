@@ -28,6 +28,7 @@
 #include <sys/resource.h>
 
 #include "guest.h"
+#include "irq.h"
 #include "options.h"
 
 #define EXIT_INTERRUPTED 130
@@ -87,6 +88,7 @@ struct vcpu {
 	bool have_schedstat, have_start;
 	uint64_t cpu_ns, run_delay_ns;
 	uint64_t cpu_start_ns, run_delay_start_ns; /* before waiting for go */
+	struct kstats kstats;		/* KVM's halt counters, at the end */
 	/* spin timer, main thread only */
 	bool spin_started, spin_released;
 	struct timespec spin_start;
@@ -97,6 +99,8 @@ struct exerciser {
 	int kvm_fd;
 	int vm_fd;
 	uint8_t *mem;
+	uint8_t *ivt;			/* --hlt-wake: the page at gpa 0 */
+	struct wake_timer wake;
 	size_t run_size;
 	struct vcpu *vcpus;
 	unsigned int nr_vcpus;		/* created */
@@ -310,6 +314,8 @@ static int vm_create(struct exerciser *ex)
 		pr_err("failed to add the guest memory slot: %s", strerror(-ret));
 		return ret;
 	}
+	if (ex->opt.guest.wake)
+		return irq_setup(ex->vm_fd, &ex->ivt);
 	return 0;
 }
 
@@ -559,6 +565,8 @@ static int vcpu_read_cpuid(struct vcpu *v)
 		return ret;
 	}
 	v->cpuid = (uint32_t)regs.rbp;
+	if (v->ex->opt.guest.wake)
+		v->hlt = (uint32_t)regs.rbx; /* halts that returned */
 	return 0;
 }
 
@@ -658,6 +666,8 @@ static void *vcpu_thread(void *arg)
 	vcpu_wait_for_go(v);
 	if (!ret && !stopping(ex) && !vcpu_run_loop(v) && !vcpu_read_cpuid(v))
 		vcpu_check_counts(v);
+	if (ex->opt.guest.hlt)
+		kstats_read(v->fd, &v->kstats);
 	vcpu_read_schedstat(v);
 	__atomic_add_fetch(&ex->nr_finished, 1, __ATOMIC_SEQ_CST);
 	pthread_kill(ex->main_thread, SIG_WAKE);
@@ -891,10 +901,13 @@ static void print_vcpu(const struct vcpu *v)
 		printf("},\"run_delay_ns\":null,\"cpu_ns\":null");
 	if (v->have_schedstat && v->have_start)
 		printf(",\"run_delay_start_ns\":%" PRIu64
-		       ",\"cpu_start_ns\":%" PRIu64 "}",
+		       ",\"cpu_start_ns\":%" PRIu64,
 		       v->run_delay_start_ns, v->cpu_start_ns);
 	else
-		printf(",\"run_delay_start_ns\":null,\"cpu_start_ns\":null}");
+		printf(",\"run_delay_start_ns\":null,\"cpu_start_ns\":null");
+	if (v->ex->opt.guest.hlt)
+		kstats_print(&v->kstats);
+	putchar('}');
 }
 
 static int print_truth(const struct exerciser *ex)
@@ -935,6 +948,8 @@ static void exerciser_destroy(struct exerciser *ex)
 		close(ex->vm_fd);
 	if (ex->mem)
 		munmap(ex->mem, GUEST_PAGE_SIZE);
+	if (ex->ivt)
+		munmap(ex->ivt, 0x1000);
 	if (ex->kvm_fd >= 0)
 		close(ex->kvm_fd);
 	pthread_cond_destroy(&ex->go_cond);
@@ -996,7 +1011,14 @@ int main(int argc, char **argv)
 		stop_all(&ex);
 	}
 	release_vcpus(&ex, ex.nr_threads);
+	ex.wake = (struct wake_timer){ .vm_fd = ex.vm_fd,
+				       .period_s = ex.opt.hlt_wake_s };
+	if (ex.opt.guest.wake && wake_start(&ex.wake)) {
+		__atomic_store_n(&ex.failed, 1, __ATOMIC_SEQ_CST);
+		stop_all(&ex);
+	}
 	supervise(&ex);
+	wake_stop(&ex.wake);
 	join_all(&ex);
 	if (ex.failed)
 		goto out_destroy;

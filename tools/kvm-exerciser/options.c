@@ -21,14 +21,16 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: " PROG " [--vcpus N] [--io N] [--mmio N] [--hlt N] [--cpuid N]\n"
 		"       [--port P] [--spin SECONDS] [--delay-start SECONDS] [--pin CPU]\n"
-		"       [--hlt-sleep SECONDS] [--name NAME] [-h]\n"
+		"       [--hlt-sleep SECONDS] [--hlt-wake SECONDS] [--name NAME] [-h]\n"
 		"\n"
 		"Runs N vCPUs (default 1, at most %d); each does, in order: --io byte OUTs\n"
 		"to port P (default 0x10), --mmio byte writes to unbacked gpa 0x%x,\n"
 		"--cpuid CPUIDs, --hlt HLTs, then spins --spin seconds in guest code, then\n"
 		"one OUT to port 0x%x (done). Counts are per vCPU. --delay-start waits\n"
 		"before the first KVM_RUN; --hlt-sleep sleeps after each HLT exit, as a VMM\n"
-		"waits for an interrupt; --pin pins every vCPU thread to one CPU;\n"
+		"waits for an interrupt; --hlt-wake makes HLTs wait in the kernel (in-kernel\n"
+		"irqchip, one vCPU) for a timer interrupt the VMM raises every SECONDS, so\n"
+		"KVM's halt polling runs; --pin pins every vCPU thread to one CPU;\n"
 		"--name sets the process name (default " PROG ").\n"
 		"Prints one JSON line of observed exits per vCPU on stdout.\n",
 		GUEST_MAX_VCPUS, GUEST_MMIO_GPA, GUEST_DONE_PORT);
@@ -92,6 +94,7 @@ enum {
 	OPT_SPIN,
 	OPT_DELAY,
 	OPT_HLT_SLEEP,
+	OPT_HLT_WAKE,
 	OPT_PIN,
 	OPT_NAME,
 };
@@ -106,6 +109,7 @@ static const struct option long_options[] = {
 	{ "spin", required_argument, NULL, OPT_SPIN },
 	{ "delay-start", required_argument, NULL, OPT_DELAY },
 	{ "hlt-sleep", required_argument, NULL, OPT_HLT_SLEEP },
+	{ "hlt-wake", required_argument, NULL, OPT_HLT_WAKE },
 	{ "pin", required_argument, NULL, OPT_PIN },
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "help", no_argument, NULL, 'h' },
@@ -157,6 +161,13 @@ static int parse_option(int c, const char *arg, struct options *o)
 	case OPT_HLT_SLEEP:
 		ret = parse_seconds("--hlt-sleep", arg, &o->hlt_sleep_s);
 		break;
+	case OPT_HLT_WAKE:
+		ret = parse_seconds("--hlt-wake", arg, &o->hlt_wake_s);
+		if (!ret && o->hlt_wake_s < 1e-6)
+			ret = usage_error("--hlt-wake must be at least 1e-6, got '%s'",
+					  arg);
+		g->wake = !ret;
+		break;
 	case OPT_PIN:
 		ret = parse_uint("--pin", arg, 0, CPU_SETSIZE - 1, &v);
 		o->pin = v;
@@ -204,5 +215,11 @@ int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	/* the PIC's interrupts reach the boot vCPU only (LINT0) */
+	if (o->guest.wake && o->vcpus != 1)
+		return usage_error("--hlt-wake needs --vcpus 1");
+	if (o->guest.wake && o->hlt_sleep_s > 0)
+		return usage_error("--hlt-wake and --hlt-sleep exclude each other: "
+				   "with --hlt-wake no HLT exits to the VMM");
 	return 0;
 }

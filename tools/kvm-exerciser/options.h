@@ -13,6 +13,7 @@ struct options {
 	double spin_s;
 	double delay_s;
 	double hlt_sleep_s;		/* sleep after each HLT exit */
+	double hlt_wake_s;		/* in-kernel halts: timer period */
 	int pin;			/* -1: no pinning */
 	const char *name;
 };
