@@ -54,7 +54,7 @@ IO_TOOLS := $(OUT)/blk-exerciser $(OUT)/tap-exerciser
 
 # pure modules: unit-tested without root or libbpf
 PURE := hist reasons cli metrics record snap procfs jsonutil vmproc domxml cgcpu \
-	cpustat \
+	cpustat halts \
 	idtable schedcalc top_layout
 # user/: the door (main, cli) and five wings, lowest first: core,
 # identity, probes, sinks, service. A wing includes only wings below it
@@ -138,6 +138,8 @@ $(OUT)/tests/test_%: tests/unit/test_%.c $$(call obj,$$*) \
 
 TEST_LIBS_jsonutil := $(call obj,hist) -ljson-c -lm
 TEST_LIBS_record := $(call obj,hist) $(call obj,metrics)
+TEST_LIBS_halts := $(call obj,snap) $(call obj,record) $(call obj,metrics) \
+	$(call obj,hist) -lm
 TEST_LIBS_hist := -lm
 TEST_LIBS_dropreason := -lbpf -lelf -lz
 TEST_LIBS_netdev := $(call obj,vmproc)

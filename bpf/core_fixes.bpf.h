@@ -244,4 +244,53 @@ static __always_inline __u32 kp_dev_netns(const struct net_device *dev,
 	return BPF_CORE_READ(d, nd_net.net, ns.inum);
 }
 
+/*
+ * A vCPU's halt counters: struct kvm_vcpu_stat_generic (stat.generic) since
+ * v5.14 ("KVM: stats: Separate generic stats from architecture specific
+ * ones"), before that fields of struct kvm_vcpu_stat itself, without
+ * halt_wait_ns. halt_exits is x86's own (arch stat).
+ */
+struct kp_halt_stats {
+	__u64 halts, polls, wins, win_ns, fail_ns, wait_ns, wakeups;
+	bool has_halts, has_wait;
+};
+
+struct kvm_vcpu_stat___old {
+	__u64 halt_successful_poll;
+	__u64 halt_attempted_poll;
+	__u64 halt_wakeup;
+	__u64 halt_poll_success_ns;
+	__u64 halt_poll_fail_ns;
+} __attribute__((preserve_access_index));
+
+struct kvm_vcpu___old {
+	struct kvm_vcpu_stat___old stat;
+} __attribute__((preserve_access_index));
+
+static __always_inline void kp_vcpu_halt_stats(struct kvm_vcpu *vcpu,
+					       struct kp_halt_stats *h)
+{
+	struct kvm_vcpu___old *old = (void *)vcpu;
+
+	if (bpf_core_field_exists(vcpu->stat.halt_exits)) {
+		h->halts = BPF_CORE_READ(vcpu, stat.halt_exits);
+		h->has_halts = true;
+	}
+	if (bpf_core_field_exists(vcpu->stat.generic)) {
+		h->polls = BPF_CORE_READ(vcpu, stat.generic.halt_attempted_poll);
+		h->wins = BPF_CORE_READ(vcpu, stat.generic.halt_successful_poll);
+		h->win_ns = BPF_CORE_READ(vcpu, stat.generic.halt_poll_success_ns);
+		h->fail_ns = BPF_CORE_READ(vcpu, stat.generic.halt_poll_fail_ns);
+		h->wait_ns = BPF_CORE_READ(vcpu, stat.generic.halt_wait_ns);
+		h->wakeups = BPF_CORE_READ(vcpu, stat.generic.halt_wakeup);
+		h->has_wait = true;
+		return;
+	}
+	h->polls = BPF_CORE_READ(old, stat.halt_attempted_poll);
+	h->wins = BPF_CORE_READ(old, stat.halt_successful_poll);
+	h->win_ns = BPF_CORE_READ(old, stat.halt_poll_success_ns);
+	h->fail_ns = BPF_CORE_READ(old, stat.halt_poll_fail_ns);
+	h->wakeups = BPF_CORE_READ(old, stat.halt_wakeup);
+}
+
 #endif /* KP_CORE_FIXES_BPF_H */

@@ -58,6 +58,69 @@ static const struct kp_metric_desc metrics[KP_M__COUNT] = {
 			"wake-up found while polling (poll) or after sleeping "
 			"(wait).",
 	},
+	[KP_M_HALTS] = {
+		.json = "halts",
+		.prom = "kvmprobe_vcpu_halts_total",
+		.probe = "haltpoll",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_VCPU,
+		.unit = KP_UNIT_EVENTS,
+		.show = KP_SHOW_COUNT,
+		.help = "HLTs the guest executed that KVM handled (kernel "
+			"counter halt_exits of the vCPU; x86), whether they "
+			"halted in the kernel or exited to the VMM.",
+	},
+	[KP_M_HALT_POLLS] = {
+		.json = "halt_polls",
+		.prom = "kvmprobe_vcpu_halt_polls_total",
+		.label = "outcome",
+		.probe = "haltpoll",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_VCPU,
+		.unit = KP_UNIT_EVENTS,
+		.help = "Halts KVM polled for (kernel counters of the vCPU): "
+			"win, a wake-up came while polling "
+			"(halt_successful_poll); fail, the poll gave up and "
+			"the vCPU slept (halt_attempted_poll less the wins).",
+	},
+	[KP_M_POLL_WIN] = {
+		.json = "poll_win_pct",
+		.prom = "kvmprobe_vcpu_halt_poll_win_seconds_total",
+		.probe = "haltpoll",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_VCPU,
+		.unit = KP_UNIT_NS,
+		.show = KP_SHOW_PCT,
+		.help = "CPU time KVM spent polling for a wake-up that came "
+			"(kernel counter halt_poll_success_ns): latency "
+			"bought with CPU, in records as a percentage of the "
+			"interval (of one CPU; a VM's sums its vCPUs).",
+	},
+	[KP_M_POLL_FAIL] = {
+		.json = "poll_fail_pct",
+		.prom = "kvmprobe_vcpu_halt_poll_fail_seconds_total",
+		.probe = "haltpoll",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_VCPU,
+		.unit = KP_UNIT_NS,
+		.show = KP_SHOW_PCT,
+		.help = "CPU time KVM spent polling in vain before the vCPU "
+			"slept anyway (kernel counter halt_poll_fail_ns): CPU "
+			"burnt for nothing, in records as a percentage of "
+			"the interval (of one CPU; a VM's sums its vCPUs).",
+	},
+	[KP_M_HALT_WAIT] = {
+		.json = "halt_wait_pct",
+		.prom = "kvmprobe_vcpu_halt_wait_seconds_total",
+		.probe = "haltpoll",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_VCPU,
+		.unit = KP_UNIT_NS,
+		.show = KP_SHOW_PCT,
+		.help = "Time halted vCPUs slept, after polling or without "
+			"it, until a wake-up (kernel counter halt_wait_ns, "
+			"v5.14+), in records as a percentage of the interval.",
+	},
 	[KP_M_RUN_DELAY] = {
 		.json = "run_delay",
 		.prom = "kvmprobe_vcpu_run_delay_seconds",

@@ -15,6 +15,12 @@ enum kp_metric_id {
 	KP_M_UEXITS,
 	KP_M_UEXIT_TIME,
 	KP_M_HALT_TIME,
+	/* halt polling, from KVM's own vCPU counters (probe haltpoll) */
+	KP_M_HALTS,
+	KP_M_HALT_POLLS,
+	KP_M_POLL_WIN,
+	KP_M_POLL_FAIL,
+	KP_M_HALT_WAIT,
 	KP_M_RUN_DELAY,
 	KP_M_CPU_TIME,
 	KP_M_PREEMPTIONS,

@@ -9,12 +9,14 @@ extern const struct kp_probe kp_probe_exits;
 extern const struct kp_probe kp_probe_sched;
 extern const struct kp_probe kp_probe_block;
 extern const struct kp_probe kp_probe_net;
+extern const struct kp_probe kp_probe_haltpoll;
 
 const struct kp_probe *const kp_probe_table[] = {
 	&kp_probe_exits,
 	&kp_probe_sched,
 	&kp_probe_block,
 	&kp_probe_net,
+	&kp_probe_haltpoll,
 };
 
 const size_t kp_probe_count = sizeof(kp_probe_table) /
