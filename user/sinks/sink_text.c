@@ -69,15 +69,16 @@ static void row(FILE *f, const char *who, const char *name, size_t nvcpus,
 		const struct kp_sample_set *s, const char *rdy, const char *lmt,
 		double secs)
 {
-	char top_e[48], top_u[48], cpu[16];
+	char top_e[48], top_u[48], cpu[16], pfail[16];
 
 	top_label(s, KP_M_EXITS, secs, top_e, sizeof(top_e));
 	top_label(s, KP_M_UEXITS, secs, top_u, sizeof(top_u));
 	pct_cell(s, KP_M_CPU_TIME, cpu, sizeof(cpu));
-	fprintf(f, "%-8s %-16.16s %5zu %6s %6s %6s %10.0f %10.0f %9.0f  %-22s %s\n",
+	pct_cell(s, KP_M_POLL_FAIL, pfail, sizeof(pfail));
+	fprintf(f, "%-8s %-16.16s %5zu %6s %6s %6s %10.0f %10.0f %9.0f %6s  %-22s %s\n",
 		who, name, nvcpus, cpu, rdy, lmt, kp_sample_sum(s, KP_M_EXITS) / secs,
 		kp_sample_sum(s, KP_M_UEXITS) / secs,
-		hist_count(s, KP_M_HALT_TIME) / secs, top_e, top_u);
+		hist_count(s, KP_M_HALT_TIME) / secs, pfail, top_e, top_u);
 }
 
 static void print_hist(FILE *f, const char *title, const struct kp_hist *h)
@@ -180,9 +181,9 @@ static int text_interval(struct kp_sink *s, const struct kp_interval *iv)
 		"");
 	if (!iv->nvms)
 		goto host;
-	fprintf(s->out, "%-8s %-16s %5s %6s %6s %6s %10s %10s %9s  %-22s %s\n",
+	fprintf(s->out, "%-8s %-16s %5s %6s %6s %6s %10s %10s %9s %6s  %-22s %s\n",
 		"PID", "NAME", "VCPUS", "%CPU", "%RDY", "%LMT", "EXITS/s", "UEXITS/s",
-		"HALTS/s", "TOP EXIT", "TOP USERSPACE EXIT");
+		"HALTS/s", "%PFAIL", "TOP EXIT", "TOP USERSPACE EXIT");
 	for (i = 0; i < iv->nvms; i++) {
 		const struct kp_vm_rec *vm = &iv->vms[i];
 
