@@ -22,7 +22,9 @@ static const char *const recs[] = {
 	"\"userspace_time\":{\"IO\":{\"count\":600,\"sum_ns\":1,\"buckets\":"
 	"[[8192,600]]}},"
 	"\"memory\":{\"rss_kib\":2048,\"balloon_current_kib\":1048576},"
+	"\"halts\":300,\"poll_fail_pct\":12.500,"
 	"\"vcpus\":[{\"index\":1,\"tid\":102,\"cpu_pct\":20.000,"
+	"\"halts\":100,\"poll_fail_pct\":2.500,"
 	"\"run_delay\":{\"ready_pct\":0.600}},"
 	"{\"index\":0,\"tid\":101,\"cpu_pct\":30.000,"
 	"\"run_delay\":{\"ready_pct\":0.400}}]}",
@@ -98,6 +100,13 @@ static void frame__records__give_the_record_numbers_and_rates(void **state)
 	assert_true(isnan(calm->exit_p99));
 	assert_true(calm->rss == 2048);
 	assert_true(isnan(calm->swin));
+	assert_true(calm->halts_s == 150.0);  /* 300 in 2 s */
+	assert_true(calm->pfail == 12.5);
+	assert_true(isnan(busy->halts_s));    /* no haltpoll figures */
+	assert_true(isnan(busy->pfail));
+	assert_int_equal(calm->vcpus[0].tid, 102);
+	assert_true(calm->vcpus[0].halts_s == 50.0);
+	assert_true(calm->vcpus[0].pfail == 2.5);
 	assert_int_equal(calm->nvcpus, 2);
 	assert_string_equal(busy->neighbour, "kp-hog[300] 33%");
 	assert_int_equal(busy->ndisks, 1);

@@ -173,6 +173,8 @@ static int vcpus_from_json(struct kp_top_vm *vm, struct json_object *a,
 					     sizeof(scratch)), secs);
 		c->uexits_s = rate(top_labels(get(o, "userspace_exits"),
 					      scratch, sizeof(scratch)), secs);
+		c->halts_s = num(o, "halts") / secs;
+		c->pfail = num(o, "poll_fail_pct");
 	}
 	return 0;
 }
@@ -286,6 +288,8 @@ static int vm_from_json(struct kp_top_vm *vm, struct json_object *rec,
 			    secs);
 	vm->exit_p99 = p99_of_labels(get(rec, "exit_time"));
 	vm->vmm_p99 = p99_of_labels(get(rec, "userspace_time"));
+	vm->halts_s = num(rec, "halts") / secs;
+	vm->pfail = num(rec, "poll_fail_pct");
 	vm->bal_cur = num(mem, "balloon_current_kib");
 	vm->bal_max = num(mem, "balloon_max_kib");
 	vm->rss = num(mem, "rss_kib");
@@ -416,6 +420,7 @@ int kp_top_frame_add(struct kp_top_frame *f, struct kp_top_alerts *a,
 		snprintf(vm->name, sizeof(vm->name), "(host)");
 		vm->used = vm->rdy = vm->maxrdy = vm->preempt_s = NAN;
 		vm->exits_s = vm->uexits_s = vm->exit_p99 = NAN;
+		vm->halts_s = vm->pfail = NAN;
 		vm->vmm_p99 = vm->bal_cur = vm->bal_max = vm->rss = NAN;
 		vm->swin = vm->swout = vm->majflt = NAN;
 		snprintf(vm->neighbour, sizeof(vm->neighbour), "-");
@@ -493,6 +498,8 @@ static const struct kp_top_col exit_cols[] = {
 	{ "TOP VMM EXITS", 20, 0, true, false },
 	{ "EXIT p99us", 10, 1, false, false },
 	{ "VMM p99us", 10, 1, false, false },
+	{ "HALTS/s", 8, 0, false, false },
+	{ "%PFAIL", 6, 1, false, false },
 };
 
 static const struct kp_top_col disk_cols[] = {
@@ -702,6 +709,8 @@ static void vcpu_row(struct kp_top_row *r, const struct kp_top_vcpu *c,
 	} else {
 		r->c[2].v = c->exits_s;
 		r->c[3].v = c->uexits_s;
+		r->c[8].v = c->halts_s;
+		r->c[9].v = c->pfail;
 	}
 }
 
@@ -715,6 +724,8 @@ static void exit_row(struct kp_top_row *r, const struct kp_top_vm *vm)
 	set_s(r, 5, vm->top_uexits[0] ? vm->top_uexits : "-");
 	r->c[6].v = vm->exit_p99;
 	r->c[7].v = vm->vmm_p99;
+	r->c[8].v = vm->halts_s;
+	r->c[9].v = vm->pfail;
 }
 
 static void disk_row(struct kp_top_row *r, const struct kp_top_vm *vm,

@@ -21,6 +21,7 @@ struct kp_top_vcpu {
 	int index; /* -1 when unknown */
 	uint32_t tid;
 	double used, rdy, preempt_s, exits_s, uexits_s; /* NAN: absent */
+	double halts_s, pfail;
 	char neighbour[KP_TOP_STR];
 };
 
@@ -41,6 +42,7 @@ struct kp_top_vm {
 	double used, rdy, maxrdy, preempt_s;
 	char neighbour[KP_TOP_STR];
 	double exits_s, uexits_s, exit_p99, vmm_p99;
+	double halts_s, pfail; /* halts/s, poll_fail_pct; NAN: absent */
 	char top_exits[KP_TOP_STR], top_uexits[KP_TOP_STR];
 	double bal_cur, bal_max, rss, swin, swout, majflt;
 	struct kp_top_vcpu *vcpus;
