@@ -92,6 +92,15 @@ stop_probe() {
 	check_eq "kvmprobe exits 0 on SIGINT" 0 "$rc"
 }
 
+# free_port FIRST: the first of 51 loopback TCP ports from FIRST that no
+# one listens on
+free_port() {
+	local p
+	for p in $(seq "$1" $(($1 + 50))); do
+		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo "$p"; return; }
+	done
+}
+
 # sum_vm FILE PID JQPATH: sum a count over all vm records of PID
 sum_vm() {
 	jq -s --argjson pid "$2" \

@@ -16,12 +16,6 @@ require_kvm
 require_bins
 command -v curl >/dev/null || skip "curl not installed"
 
-free_port() {
-	local p
-	for p in $(seq "$1" $(($1 + 50))); do
-		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo "$p"; return; }
-	done
-}
 PORT=$(free_port 19577)
 IV=0.25
 HLT=40000

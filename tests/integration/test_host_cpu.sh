@@ -18,12 +18,6 @@ MIN=$(awk -v n="$NCPU" 'BEGIN { printf "%.1f", 90 / n }')
 ticks() { # utime + stime of pid $1, in ticks
 	awk '{ sub(/.*\) /, ""); print $12 + $13 }' /proc/"$1"/stat
 }
-free_port() {
-	local p
-	for p in $(seq "$1" $(($1 + 50))); do
-		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo "$p"; return; }
-	done
-}
 PORT=$(free_port 19577)
 
 start_hog "$SCHED_CPU"

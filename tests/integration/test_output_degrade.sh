@@ -19,12 +19,6 @@ trap 'umount -l "$TINY" 2>/dev/null; cleanup' EXIT
 mkdir "$TINY/out"
 OUT=$TINY/out/kp.ndjson
 
-free_port() {
-	local p
-	for p in $(seq "$1" $(($1 + 50))); do
-		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo "$p"; return; }
-	done
-}
 PORT=$(free_port 19577)
 metric() { # NAME [FILTER]: the sum of NAME's samples in a fresh scrape
 	curl -sf "http://127.0.0.1:$PORT/metrics" |

@@ -10,12 +10,6 @@ command -v promtool >/dev/null || skip "promtool not installed (make deps: prome
 command -v prometheus >/dev/null || skip "prometheus not installed (make deps)"
 command -v curl >/dev/null || skip "curl not installed"
 
-free_port() {
-	local p
-	for p in $(seq "$1" $(($1 + 50))); do
-		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo "$p"; return; }
-	done
-}
 KP_PORT=$(free_port 19477)
 PROM_PORT=$(free_port 19090)
 

@@ -25,12 +25,6 @@ command -v bpftrace >/dev/null || skip "bpftrace not installed (make deps)"
 
 INTERVAL=${KP_JITTER_INTERVAL:-0.2}
 VCPUS=${KP_JITTER_VCPUS:-168}
-free_port() {
-	local p
-	for p in $(seq "$1" $(($1 + 50))); do
-		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo "$p"; return; }
-	done
-}
 PORT=$(free_port 19777)
 
 # vCPUs that exist but sleep (no CPU burnt): after 3 s (kvmprobe attaches
