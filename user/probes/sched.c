@@ -161,36 +161,16 @@ static int seed_one(uint32_t pid, uint32_t tid, int vcpu, void *arg)
 	return 0;
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Run the seeding iterator once: it marks the seeded threads. */
 static int run_seed_iter(struct sched_state *ss)
 {
 	struct bpf_link *link;
-	char buf[64];
-	ssize_t n;
-	int fd, err = 0;
+	int err;
 
 	link = bpf_program__attach_iter(ss->skel->progs.seed, NULL);
 	if (!link)
 		return -errno;
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0) {
-		err = -errno;
-		goto out_link;
-	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		;
-	if (n < 0)
-		err = -errno;
-	close(fd);
-out_link:
+	err = kp_iter_read(link, NULL);
 	bpf_link__destroy(link);
 	return err;
 }
@@ -208,7 +188,7 @@ static void seed(struct sched_state *ss, const struct kp_probe_env *env,
 	int err;
 
 	if (ss->cgl)
-		kp_cgcpu_begin(ss->cgl, mono_s());
+		kp_cgcpu_begin(ss->cgl, kp_mono_s());
 	err = kp_proc_vcpu_threads(env->proc_root, seed_one, &c);
 	if (ss->cgl)
 		kp_cgcpu_end(ss->cgl);
@@ -399,7 +379,7 @@ static int decode_limits(struct sched_state *ss, struct kp_interval *iv)
 	slot = calloc(ss->ncur, sizeof(*slot));
 	if (!slot)
 		return -ENOMEM;
-	kp_cgcpu_begin(ss->cgl, mono_s());
+	kp_cgcpu_begin(ss->cgl, kp_mono_s());
 	for (i = 0; i < ss->ncur; i++)
 		slot[i] = kp_cgcpu_note(ss->cgl, ss->cur[i].pid,
 					ss->cur[i].tid, ss->cur[i].dready);

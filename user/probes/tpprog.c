@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include "user/identity/procfs.h"
@@ -491,4 +493,64 @@ void kp_counts_free(struct kp_counts *c)
 	kp_snap_free(&c->prev);
 	kp_snap_free(&c->cur);
 	kp_gc_done(&c->gc);
+}
+
+double kp_mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Room for one more read in b. 0 or -ENOMEM. */
+static int iter_buf_room(struct kp_iter_buf *b)
+{
+	size_t cap;
+	char *p;
+
+	if (b->cap - b->len >= 4096)
+		return 0;
+	cap = b->cap ? b->cap * 2 : 16384;
+	p = realloc(b->p, cap);
+	if (!p)
+		return -ENOMEM;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+int kp_iter_read(struct bpf_link *link, struct kp_iter_buf *b)
+{
+	char drop[256], *to;
+	size_t room;
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (b) {
+			err = iter_buf_room(b);
+			if (err)
+				break;
+			to = b->p + b->len;
+			room = b->cap - b->len;
+		} else {
+			to = drop;
+			room = sizeof(drop);
+		}
+		n = read(fd, to, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? -errno : 0;
+			break;
+		}
+		if (b)
+			b->len += n;
+	}
+	close(fd);
+	return err;
 }

@@ -128,6 +128,21 @@ size_t kp_gc_scan(struct kp_gc *gc, const void *elems, size_t n,
 bool kp_gc_dead(const struct kp_gc *gc, uint64_t owner);
 void kp_gc_done(struct kp_gc *gc);
 
+/* CLOCK_MONOTONIC in seconds. */
+double kp_mono_s(void);
+
+/* What a BPF iterator wrote: p[0..len), grown as needed. */
+struct kp_iter_buf {
+	char *p;
+	size_t cap, len;
+};
+
+/*
+ * Run iterator link once, appending all it writes to b (NULL: read and
+ * drop it, for an iterator run for its side effects). 0 or -errno.
+ */
+int kp_iter_read(struct bpf_link *link, struct kp_iter_buf *b);
+
 /* A probe's counting map, read each interval into per-key deltas. */
 struct kp_counts {
 	int fd;
