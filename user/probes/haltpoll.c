@@ -8,18 +8,17 @@
  * (18 ms at 57,000 files here), so it runs at start and every
  * FULL_PERIOD_S to find VMMs; each interval reads only the VMMs known,
  * through one iterator scoped to each process (v6.1+: a QEMU has about a
- * hundred files). A VMM is known from a full pass, or from the interval's
+ * dozen files). A VMM is known from a full pass, or from the interval's
  * records as soon as another probe saw its vCPUs, and is read every
- * interval until it ends: a VMM left out of one read and back in the next
- * would count its whole past again. Kernels without scoped iterators get
- * a full pass every interval.
+ * interval until a read finds no vCPU of it (it ended, or its pid went to
+ * another process): a VMM left out of one read and back in the next
+ * would count its whole past again. So when a scoped iterator cannot be
+ * made, and on kernels without them, every read is a full pass.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -47,17 +46,8 @@ struct haltpoll_state {
 	size_t nvmms, cap_vmms;
 	double last_full;
 	struct kp_halts halts;
-	char *buf;
-	size_t cap, len;
+	struct kp_iter_buf buf;
 };
-
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void vmms_free(struct haltpoll_state *hs)
 {
@@ -76,41 +66,8 @@ static void state_free(struct haltpoll_state *hs)
 	bpf_link__destroy(hs->link);
 	haltpoll_bpf__destroy(hs->skel);
 	kp_halts_free(&hs->halts);
-	free(hs->buf);
+	free(hs->buf.p);
 	free(hs);
-}
-
-/* Append everything iterator link writes in one pass to hs->buf. */
-static int iter_read(struct haltpoll_state *hs, struct bpf_link *link)
-{
-	ssize_t n;
-	char *p;
-	int fd, err = 0;
-
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		if (hs->cap - hs->len < 4096) {
-			p = realloc(hs->buf, hs->cap ? hs->cap * 2 : 16384);
-			if (!p) {
-				err = -ENOMEM;
-				break;
-			}
-			hs->buf = p;
-			hs->cap = hs->cap ? hs->cap * 2 : 16384;
-		}
-		n = read(fd, hs->buf + hs->len, hs->cap - hs->len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			err = n < 0 ? -errno : 0;
-			break;
-		}
-		hs->len += n;
-	}
-	close(fd);
-	return err;
 }
 
 static struct bpf_link *attach(struct haltpoll_state *hs, uint32_t pid)
@@ -146,9 +103,24 @@ static struct vmm_link *vmm_find(struct haltpoll_state *hs, uint32_t pid,
 	return NULL;
 }
 
-/* Know VMM pid from now on: its own iterator. 0 or -errno. */
+static void vmms_drop_all(struct haltpoll_state *hs)
+{
+	size_t i;
+
+	for (i = 0; i < hs->nvmms; i++)
+		bpf_link__destroy(hs->vmms[i].link);
+	hs->nvmms = 0;
+	hs->scoped = false;
+}
+
+/*
+ * Know VMM pid from now on: its own iterator. One that cannot be made
+ * ends the scoped reads for good: full passes from then on, rather than
+ * a VMM read now and then. 0 or -ENOMEM.
+ */
 static int vmm_add(struct haltpoll_state *hs, uint32_t pid)
 {
+	struct bpf_link *link;
 	struct vmm_link *v;
 	size_t at;
 
@@ -163,41 +135,23 @@ static int vmm_add(struct haltpoll_state *hs, uint32_t pid)
 		hs->vmms = v;
 		hs->cap_vmms = cap;
 	}
+	link = attach(hs, pid);
+	if (!link) {
+		vmms_drop_all(hs);
+		return 0;
+	}
 	memmove(&hs->vmms[at + 1], &hs->vmms[at],
 		(hs->nvmms - at) * sizeof(*hs->vmms));
-	hs->vmms[at].pid = pid;
-	hs->vmms[at].link = attach(hs, pid);
-	if (!hs->vmms[at].link) {
-		int err = -errno;
-
-		memmove(&hs->vmms[at], &hs->vmms[at + 1],
-			(hs->nvmms - at) * sizeof(*hs->vmms));
-		return err;
-	}
+	hs->vmms[at] = (struct vmm_link){ .pid = pid, .link = link };
 	hs->nvmms++;
 	return 0;
-}
-
-/* Forget the VMMs that ended. */
-static void vmms_prune(struct haltpoll_state *hs)
-{
-	size_t i, out = 0;
-
-	for (i = 0; i < hs->nvmms; i++) {
-		if (kill((pid_t)hs->vmms[i].pid, 0) && errno == ESRCH) {
-			bpf_link__destroy(hs->vmms[i].link);
-			continue;
-		}
-		hs->vmms[out++] = hs->vmms[i];
-	}
-	hs->nvmms = out;
 }
 
 /* Every VMM of a full pass (in hs->buf) is read from now on. */
 static int vmms_learn(struct haltpoll_state *hs)
 {
-	const struct haltpoll_rec *r = (const void *)hs->buf;
-	size_t i, n = hs->len / sizeof(*r);
+	const struct haltpoll_rec *r = (const void *)hs->buf.p;
+	size_t i, n = hs->buf.len / sizeof(*r);
 	int err = 0;
 
 	for (i = 0; i < n && !err; i++)
@@ -221,25 +175,46 @@ static int vmms_from_interval(struct haltpoll_state *hs,
 	return err;
 }
 
-/* One read: a full pass when due, else each known VMM's files. */
+/*
+ * Each known VMM's files, into hs->buf; a VMM whose read found no vCPU is
+ * forgotten. 0 or -errno.
+ */
+static int read_vmms(struct haltpoll_state *hs)
+{
+	size_t i, out = 0, before;
+	int err = 0;
+
+	for (i = 0; i < hs->nvmms; i++) {
+		before = hs->buf.len;
+		if (!err)
+			err = kp_iter_read(hs->vmms[i].link, &hs->buf);
+		if (!err && hs->buf.len == before) {
+			bpf_link__destroy(hs->vmms[i].link);
+			continue;
+		}
+		hs->vmms[out++] = hs->vmms[i];
+	}
+	hs->nvmms = out;
+	return err;
+}
+
+/* One read: each known VMM's files, or a full pass when one is due or
+ * the scoped reads ended. */
 static int read_all(struct haltpoll_state *hs, const struct kp_interval *iv)
 {
-	double now = mono_s();
-	size_t i;
+	double now = kp_mono_s();
 	int err;
 
-	hs->len = 0;
-	if (!hs->scoped || now - hs->last_full >= FULL_PERIOD_S) {
-		hs->last_full = now;
-		err = iter_read(hs, hs->link);
-		if (!err)
-			err = vmms_learn(hs);
-		return err;
+	hs->buf.len = 0;
+	if (hs->scoped && now - hs->last_full < FULL_PERIOD_S) {
+		err = vmms_from_interval(hs, iv);
+		if (err || hs->scoped)
+			return err ? err : read_vmms(hs);
 	}
-	vmms_prune(hs);
-	err = vmms_from_interval(hs, iv);
-	for (i = 0; i < hs->nvmms && !err; i++)
-		err = iter_read(hs, hs->vmms[i].link);
+	hs->last_full = now;
+	err = kp_iter_read(hs->link, &hs->buf);
+	if (!err)
+		err = vmms_learn(hs);
 	return err;
 }
 
@@ -303,7 +278,7 @@ static int kp_haltpoll_start(const struct kp_probe_env *env, void **state,
 		err = why(st, err, "failed to read the iterator");
 		goto err_free;
 	}
-	err = kp_halts_read(&hs->halts, hs->buf, hs->len, NULL);
+	err = kp_halts_read(&hs->halts, hs->buf.p, hs->buf.len, NULL);
 	if (err) {
 		err = why(st, err, "failed to decode the iterator");
 		goto err_free;
@@ -325,7 +300,7 @@ static int kp_haltpoll_read(void *state, struct kp_interval *iv)
 
 	if (err)
 		return err;
-	return kp_halts_read(&hs->halts, hs->buf, hs->len, iv);
+	return kp_halts_read(&hs->halts, hs->buf.p, hs->buf.len, iv);
 }
 
 static void kp_haltpoll_stop(void *state)
