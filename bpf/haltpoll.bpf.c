@@ -11,7 +11,9 @@
  *
  * kvm_vcpu_fops is in neither BTF nor kallsyms, so the first vCPU file
  * found by name teaches its f_op; later files are told by one pointer
- * comparison.
+ * comparison. The program runs once per open file of the pass: the file
+ * and its inode are read by direct (BTF-checked) loads, not probe-read
+ * helper calls.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -35,9 +37,9 @@ static __always_inline bool named_vcpu(struct file *file)
 	char name[16];
 	int i;
 
-	if (BPF_CORE_READ(file, f_inode, i_sb, s_magic) != ANON_INODE_FS_MAGIC)
+	if (file->f_inode->i_sb->s_magic != ANON_INODE_FS_MAGIC)
 		return false;
-	p = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+	p = file->f_path.dentry->d_name.name;
 	if (bpf_probe_read_kernel_str(name, sizeof(name), p) <
 	    (long)VCPU_PREFIX_LEN)
 		return false;
@@ -49,7 +51,7 @@ static __always_inline bool named_vcpu(struct file *file)
 
 static __always_inline bool is_vcpu_file(struct file *file)
 {
-	__u64 fops = (__u64)BPF_CORE_READ(file, f_op);
+	__u64 fops = (__u64)file->f_op;
 
 	if (vcpu_fops)
 		return fops == vcpu_fops;
@@ -74,7 +76,7 @@ int dump_vcpus(struct bpf_iter__task_file *ctx)
 	r.pid = task->tgid;
 	if (!kp_pid_wanted(r.pid))
 		return 0;
-	vcpu = BPF_CORE_READ(file, private_data);
+	vcpu = file->private_data;
 	if (!vcpu)
 		return 0;
 	r.vcpu = BPF_CORE_READ(vcpu, vcpu_idx);
