@@ -3,12 +3,13 @@
 #include <string.h>
 #include "user/probes/halts.h"
 
-/* a snapshot entry: the vCPU, and its counters with their flags */
+/* a snapshot entry: the vCPU and which counters its kernel has (the
+ * same for every read), then its counters */
 struct halts_key {
-	uint32_t pid, tid, vcpu;
+	uint32_t pid, tid, vcpu, flags;
 };
 
-#define NVALS (HALTPOLL_NVALS + 1) /* the counters, then flags */
+#define NVALS HALTPOLL_NVALS
 
 void kp_halts_init(struct kp_halts *h)
 {
@@ -40,10 +41,10 @@ static int fill(struct kp_snap *s, const struct haltpoll_rec *r, size_t n)
 		if (!r[i].tid)
 			continue;
 		k = kp_snap_key(s, s->n);
-		*k = (struct halts_key){ r[i].pid, r[i].tid, r[i].vcpu };
+		*k = (struct halts_key){ r[i].pid, r[i].tid, r[i].vcpu,
+					 r[i].flags };
 		v = kp_snap_val(s, s->n);
 		memcpy(v, r[i].v, sizeof(r[i].v));
-		v[HALTPOLL_NVALS] = r[i].flags;
 		s->n++;
 	}
 	return kp_snap_sort(s);
@@ -76,64 +77,34 @@ static int add(struct kp_interval *iv, const struct halts_key *k,
 			       NULL);
 }
 
-/* The flags ride in the last value: their "difference" is meaningless,
- * so they are read from cur by key. */
-struct decode_arg {
-	struct kp_interval *iv;
-	const struct kp_snap *cur;
-};
-
-static uint64_t flags_of(const struct kp_snap *s, const struct halts_key *k)
-{
-	size_t lo = 0, hi = s->n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = memcmp(kp_snap_key(s, mid), k, sizeof(*k));
-
-		if (!c)
-			return kp_snap_val(s, mid)[HALTPOLL_NVALS];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
-}
-
 static int decode(const void *key, const uint64_t *d, void *arg)
 {
-	const struct decode_arg *a = arg;
 	const struct halts_key *k = key;
-	uint64_t flags = flags_of(a->cur, k);
+	struct kp_interval *iv = arg;
+	uint32_t flags = k->flags;
 	uint64_t fails;
 	int err = 0;
 
-	/* a change of flags alone is no interval's news */
-	if (!d[HALTPOLL_HALTS] && !d[HALTPOLL_POLLS] && !d[HALTPOLL_WAKEUPS] &&
-	    !d[HALTPOLL_WAIT_NS])
-		return 0;
 	fails = d[HALTPOLL_POLLS] > d[HALTPOLL_WINS] ?
 		d[HALTPOLL_POLLS] - d[HALTPOLL_WINS] : 0;
 	if (flags & HALTPOLL_F_HALTS)
-		err = add(a->iv, k, KP_M_HALTS, "", d[HALTPOLL_HALTS]);
+		err = add(iv, k, KP_M_HALTS, "", d[HALTPOLL_HALTS]);
 	if (!err)
-		err = add(a->iv, k, KP_M_HALT_POLLS, "win", d[HALTPOLL_WINS]);
+		err = add(iv, k, KP_M_HALT_POLLS, "win", d[HALTPOLL_WINS]);
 	if (!err)
-		err = add(a->iv, k, KP_M_HALT_POLLS, "fail", fails);
+		err = add(iv, k, KP_M_HALT_POLLS, "fail", fails);
 	if (!err)
-		err = add(a->iv, k, KP_M_POLL_WIN, "", d[HALTPOLL_WIN_NS]);
+		err = add(iv, k, KP_M_POLL_WIN, "", d[HALTPOLL_WIN_NS]);
 	if (!err)
-		err = add(a->iv, k, KP_M_POLL_FAIL, "", d[HALTPOLL_FAIL_NS]);
+		err = add(iv, k, KP_M_POLL_FAIL, "", d[HALTPOLL_FAIL_NS]);
 	if (!err && (flags & HALTPOLL_F_WAIT))
-		err = add(a->iv, k, KP_M_HALT_WAIT, "", d[HALTPOLL_WAIT_NS]);
+		err = add(iv, k, KP_M_HALT_WAIT, "", d[HALTPOLL_WAIT_NS]);
 	return err;
 }
 
 int kp_halts_read(struct kp_halts *h, const void *buf, size_t len,
 		  struct kp_interval *iv)
 {
-	struct decode_arg a = { .iv = iv, .cur = &h->cur };
 	int err;
 
 	if (len % sizeof(struct haltpoll_rec))
@@ -143,7 +114,7 @@ int kp_halts_read(struct kp_halts *h, const void *buf, size_t len,
 		return err;
 	dedup(&h->cur);
 	if (h->baseline)
-		err = kp_snap_delta(&h->prev, &h->cur, decode, &a);
+		err = kp_snap_delta(&h->prev, &h->cur, decode, iv);
 	kp_snap_swap(&h->prev, &h->cur);
 	h->baseline = true;
 	return err;
