@@ -251,14 +251,13 @@ static __always_inline __u32 kp_dev_netns(const struct net_device *dev,
  * halt_wait_ns. halt_exits is x86's own (arch stat).
  */
 struct kp_halt_stats {
-	__u64 halts, polls, wins, win_ns, fail_ns, wait_ns, wakeups;
+	__u64 halts, polls, wins, win_ns, fail_ns, wait_ns;
 	bool has_halts, has_wait;
 };
 
 struct kvm_vcpu_stat___old {
 	__u64 halt_successful_poll;
 	__u64 halt_attempted_poll;
-	__u64 halt_wakeup;
 	__u64 halt_poll_success_ns;
 	__u64 halt_poll_fail_ns;
 } __attribute__((preserve_access_index));
@@ -282,7 +281,6 @@ static __always_inline void kp_vcpu_halt_stats(struct kvm_vcpu *vcpu,
 		h->win_ns = BPF_CORE_READ(vcpu, stat.generic.halt_poll_success_ns);
 		h->fail_ns = BPF_CORE_READ(vcpu, stat.generic.halt_poll_fail_ns);
 		h->wait_ns = BPF_CORE_READ(vcpu, stat.generic.halt_wait_ns);
-		h->wakeups = BPF_CORE_READ(vcpu, stat.generic.halt_wakeup);
 		h->has_wait = true;
 		return;
 	}
@@ -290,7 +288,6 @@ static __always_inline void kp_vcpu_halt_stats(struct kvm_vcpu *vcpu,
 	h->wins = BPF_CORE_READ(old, stat.halt_successful_poll);
 	h->win_ns = BPF_CORE_READ(old, stat.halt_poll_success_ns);
 	h->fail_ns = BPF_CORE_READ(old, stat.halt_poll_fail_ns);
-	h->wakeups = BPF_CORE_READ(old, stat.halt_wakeup);
 }
 
 #endif /* KP_CORE_FIXES_BPF_H */

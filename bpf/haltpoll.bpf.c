@@ -89,7 +89,6 @@ int dump_vcpus(struct bpf_iter__task_file *ctx)
 	r.v[HALTPOLL_WIN_NS] = h.win_ns;
 	r.v[HALTPOLL_FAIL_NS] = h.fail_ns;
 	r.v[HALTPOLL_WAIT_NS] = h.wait_ns;
-	r.v[HALTPOLL_WAKEUPS] = h.wakeups;
 	r.flags = (h.has_halts ? HALTPOLL_F_HALTS : 0) |
 		  (h.has_wait ? HALTPOLL_F_WAIT : 0);
 	bpf_seq_write(seq, &r, sizeof(r));

@@ -11,7 +11,6 @@ enum haltpoll_val {
 	HALTPOLL_WIN_NS,      /* halt_poll_success_ns */
 	HALTPOLL_FAIL_NS,     /* halt_poll_fail_ns: polled, then slept */
 	HALTPOLL_WAIT_NS,     /* halt_wait_ns: slept after polling */
-	HALTPOLL_WAKEUPS,     /* halt_wakeup: wake-ups of a sleeping vCPU */
 	HALTPOLL_NVALS,
 };
 
