@@ -28,6 +28,7 @@
 #define GUEST_ISR_OFF 0x700
 #define GUEST_TIMER_VECTOR 0x20
 #define GUEST_IVT_GPA 0
+#define GUEST_IVT_SIZE 0x1000
 
 _Static_assert(GUEST_STATE_OFF + GUEST_MAX_VCPUS <= GUEST_PAGE_SIZE,
 	       "spin state bytes must fit in the guest page");

@@ -14,7 +14,6 @@
 #include "guest.h"
 #include "irq.h"
 
-#define IVT_SIZE 0x1000
 
 static const char *const kstat_names[KSTAT__COUNT] = {
 	[KSTAT_HALT_EXITS] = "halt_exits",
@@ -32,7 +31,7 @@ int irq_setup(int vm_fd, uint8_t **ivt)
 	struct kvm_userspace_memory_region region = {
 		.slot = 1,
 		.guest_phys_addr = GUEST_IVT_GPA,
-		.memory_size = IVT_SIZE,
+		.memory_size = GUEST_IVT_SIZE,
 	};
 	uint16_t *entry;
 	int ret;
@@ -43,7 +42,7 @@ int irq_setup(int vm_fd, uint8_t **ivt)
 			strerror(-ret));
 		return ret;
 	}
-	*ivt = mmap(NULL, IVT_SIZE, PROT_READ | PROT_WRITE,
+	*ivt = mmap(NULL, GUEST_IVT_SIZE, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (*ivt == MAP_FAILED) {
 		*ivt = NULL;

@@ -949,7 +949,7 @@ static void exerciser_destroy(struct exerciser *ex)
 	if (ex->mem)
 		munmap(ex->mem, GUEST_PAGE_SIZE);
 	if (ex->ivt)
-		munmap(ex->ivt, 0x1000);
+		munmap(ex->ivt, GUEST_IVT_SIZE);
 	if (ex->kvm_fd >= 0)
 		close(ex->kvm_fd);
 	pthread_cond_destroy(&ex->go_cond);
