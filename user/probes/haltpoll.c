@@ -241,8 +241,12 @@ static int open_load(struct haltpoll_state *hs, const struct kp_probe_env *env,
 		return why(st, -errno, "failed to open BPF object");
 	hs->skel->rodata->filter_pid = env->opts->npids > 0;
 	err = haltpoll_bpf__load(hs->skel);
-	if (err)
-		return why(st, err, "failed to load BPF programs (run with -v for the verifier log)");
+	if (err) {
+		kp_load_error(err, st);
+		snprintf(st->progs[0].reason, sizeof(st->progs[0].reason),
+			 "%s", st->reason);
+		return err;
+	}
 	err = kp_set_pid_filter(bpf_map__fd(hs->skel->maps.pid_filter),
 				env->opts);
 	if (err)

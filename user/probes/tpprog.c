@@ -141,7 +141,7 @@ void kp_attach_error(int err, const char *category, const char *event,
 	snprintf(why, len, "failed to attach %s: %s", prog, strerror(-err));
 }
 
-static void load_error(int err, struct kp_probe_status *st)
+void kp_load_error(int err, struct kp_probe_status *st)
 {
 	if (err == -EPERM)
 		snprintf(st->reason, sizeof(st->reason),
@@ -194,7 +194,7 @@ int kp_progs_load(struct kp_progs *pp, const struct kp_bpf_ops *ops, void *p,
 		err = open_load(pp, ops, p, env, KP_ATTACH_CLASSIC, st);
 	}
 	if (err) {
-		load_error(err, st);
+		kp_load_error(err, st);
 		return err;
 	}
 	if (pp->pid_filter) {

@@ -89,6 +89,8 @@ bool kp_progs_attached(const struct kp_progs *pp, const char *name);
  */
 void kp_attach_error(int err, const char *category, const char *event,
 		     const char *prog, char *why, size_t len);
+/* Why a skeleton's load failed (err: -errno), as st->reason. */
+void kp_load_error(int err, struct kp_probe_status *st);
 /* Fill a pid_filter map (fd) with the -p pids. 0 or -errno. */
 int kp_set_pid_filter(int fd, const struct kp_opts *o);
 /* Whether process pid passes the -p filter (always without -p). */
