@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "user/identity/vmproc.h"
 
 /* bpf/vcpu_name.bpf.h for the host: comm comes from fake_comm */
@@ -278,6 +279,65 @@ static void read_taps__fixture__dedups_queues_and_skips_others(void **state)
 	assert_int_equal(kp_proc_read_taps(proc, 6200, names, 8), -ENOENT);
 }
 
+static void parse_snmp6_ifindex__first_line__gives_it(void **state)
+{
+	unsigned int i = 0;
+
+	assert_int_equal(kp_parse_snmp6_ifindex("ifIndex                 \t42\n"
+						"Ip6InReceives\t0\n", &i), 0);
+	assert_int_equal(i, 42);
+	assert_int_equal(kp_parse_snmp6_ifindex("Ip6InReceives\t0\n", &i),
+			 -EINVAL);
+	assert_int_equal(kp_parse_snmp6_ifindex("ifIndexes\t3\n", &i), -EINVAL);
+	assert_int_equal(kp_parse_snmp6_ifindex("ifIndex\t0\n", &i), -EINVAL);
+	assert_int_equal(kp_parse_snmp6_ifindex("ifIndex\tx\n", &i), -EINVAL);
+}
+
+static void parse_igmp_ifindex__device_lines__match_the_whole_name(void **state)
+{
+	static const char buf[] =
+		"Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n"
+		"1\tlo        :     1      V3\n"
+		"\t\t\t\t010000E0     1 0:00000000\t\t0\n"
+		"5\ttap01     :     1      V3\n"
+		"6\ttap0      :     1      V3\n"
+		"8\ta-sixteen-name:     1      V3\n";
+	unsigned int i = 0;
+
+	assert_int_equal(kp_parse_igmp_ifindex(buf, "tap0", &i), 0);
+	assert_int_equal(i, 6);
+	assert_int_equal(kp_parse_igmp_ifindex(buf, "tap01", &i), 0);
+	assert_int_equal(i, 5);
+	assert_int_equal(kp_parse_igmp_ifindex(buf, "a-sixteen-name", &i), 0);
+	assert_int_equal(i, 8);
+	assert_int_equal(kp_parse_igmp_ifindex(buf, "tap", &i), -ENOENT);
+	assert_int_equal(kp_parse_igmp_ifindex("7 tap0 : 1\n", "tap0", &i),
+			 -EINVAL);
+}
+
+static void proc_ifindex__fixture__snmp6_then_igmp(void **state)
+{
+	/* vnet7 has IPv6 (dev_snmp6), kptap0 only IPv4 (igmp) */
+	assert_int_equal(kp_proc_ifindex(proc, 6100, "vnet7"), 7);
+	assert_int_equal(kp_proc_ifindex(proc, 6100, "kptap0"), 9);
+	assert_int_equal(kp_proc_ifindex(proc, 6100, "verylongname"), 12);
+	assert_int_equal(kp_proc_ifindex(proc, 6100, "nope"), 0);
+	assert_int_equal(kp_proc_ifindex(proc, 6100, "../igmp"), 0);
+	assert_int_equal(kp_proc_ifindex(proc, 6200, "vnet7"), 0);
+	assert_int_equal(kp_proc_ifindex(proc, 99999, "vnet7"), 0);
+}
+
+static void proc_netns__real_and_fixture(void **state)
+{
+	struct stat st;
+
+	assert_int_equal(stat("/proc/self/ns/net", &st), 0);
+	assert_int_equal(kp_proc_netns("/proc", 0), (uint32_t)st.st_ino);
+	assert_int_equal(kp_proc_netns("/proc", getpid()), (uint32_t)st.st_ino);
+	assert_int_not_equal(kp_proc_netns(proc, 6100), 0);
+	assert_int_equal(kp_proc_netns(proc, 6200), 0);
+}
+
 /* The BPF parser (exits, sched) reads names as kp_parse_vcpu_name does. */
 static void bpf_comm_vcpu__agrees_with_the_userspace_parser(void **state)
 {
@@ -421,6 +481,10 @@ int main(void)
 		cmocka_unit_test(machine_cgroup__other_cgroups__are_not_machines),
 		cmocka_unit_test(fdinfo_iff__tun_fd__gives_interface),
 		cmocka_unit_test(read_taps__fixture__dedups_queues_and_skips_others),
+		cmocka_unit_test(parse_snmp6_ifindex__first_line__gives_it),
+		cmocka_unit_test(parse_igmp_ifindex__device_lines__match_the_whole_name),
+		cmocka_unit_test(proc_ifindex__fixture__snmp6_then_igmp),
+		cmocka_unit_test(proc_netns__real_and_fixture),
 		cmocka_unit_test(read_pidfiles__fixture__gives_the_valid_pids),
 		cmocka_unit_test(classify_thread__qemu_names__give_roles),
 		cmocka_unit_test(vhost_comm__owner_pid__is_parsed),

@@ -366,6 +366,78 @@ int kp_proc_read_taps(const char *root, uint32_t pid,
 	return n;
 }
 
+uint32_t kp_proc_netns(const char *root, uint32_t pid)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (pid)
+		snprintf(path, sizeof(path), "%s/%u/ns/net", root, pid);
+	else
+		snprintf(path, sizeof(path), "%s/self/ns/net", root);
+	return stat(path, &st) ? 0 : (uint32_t)st.st_ino;
+}
+
+static int parse_ifindex(const char *p, unsigned int *ifindex)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(p, &end, 10);
+	if (errno || end == p || !v || v > 0x7fffffff)
+		return -EINVAL;
+	*ifindex = v;
+	return 0;
+}
+
+int kp_parse_snmp6_ifindex(const char *buf, unsigned int *ifindex)
+{
+	if (strncmp(buf, "ifIndex", 7) || (buf[7] != ' ' && buf[7] != '\t'))
+		return -EINVAL;
+	return parse_ifindex(buf + 7 + strspn(buf + 7, " \t"), ifindex);
+}
+
+/* "Idx\tDevice    : Count Querier..." then per device "2\ttap0      :  1 V3"
+ * and its groups on lines that start with a tab. */
+int kp_parse_igmp_ifindex(const char *buf, const char *name,
+			  unsigned int *ifindex)
+{
+	const char *p = buf, *dev;
+	size_t n = strlen(name);
+
+	for (; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (*p < '0' || *p > '9')
+			continue;
+		dev = p + strcspn(p, "\t\n");
+		if (*dev != '\t')
+			return -EINVAL;
+		dev++;
+		if (strncmp(dev, name, n) || (dev[n] != ' ' && dev[n] != ':'))
+			continue;
+		return parse_ifindex(p, ifindex);
+	}
+	return -ENOENT;
+}
+
+unsigned int kp_proc_ifindex(const char *root, uint32_t pid, const char *name)
+{
+	char path[PATH_MAX], buf[8192];
+	unsigned int ifindex;
+
+	if (!*name || strchr(name, '/') || name[0] == '.')
+		return 0;
+	snprintf(path, sizeof(path), "%s/%u/net/dev_snmp6/%s", root, pid, name);
+	if (read_file(path, buf, 128) >= 0 &&
+	    !kp_parse_snmp6_ifindex(buf, &ifindex))
+		return ifindex;
+	snprintf(path, sizeof(path), "%s/%u/net/igmp", root, pid);
+	if (read_file(path, buf, sizeof(buf)) >= 0 &&
+	    !kp_parse_igmp_ifindex(buf, name, &ifindex))
+		return ifindex;
+	return 0;
+}
+
 bool kp_is_kvm_fd_link(const char *link)
 {
 	return !strcmp(link, "anon_inode:kvm-vm") ||

@@ -80,6 +80,27 @@ int kp_proc_read_taps(const char *root, uint32_t pid,
 		      char (*names)[IF_NAMESIZE], size_t max);
 
 /*
+ * The inode number of process pid's network namespace (/proc/<pid>/ns/net;
+ * pid 0: "self"), 0 when it cannot be read. Devices are named and numbered
+ * per namespace: (netns, ifindex) names a device on the host.
+ */
+uint32_t kp_proc_netns(const char *root, uint32_t pid);
+/* The ifindex in the text of /proc/<pid>/net/dev_snmp6/<dev> ("ifIndex
+ * <n>" on its first line). 0, or -EINVAL. */
+int kp_parse_snmp6_ifindex(const char *buf, unsigned int *ifindex);
+/* The ifindex of device name in the text of /proc/<pid>/net/igmp (devices
+ * with IPv4 multicast: those up). 0, -ENOENT, or -EINVAL. */
+int kp_parse_igmp_ifindex(const char *buf, const char *name,
+			  unsigned int *ifindex);
+/*
+ * The ifindex of device name in pid's network namespace, read through
+ * pid's view of it (/proc/<pid>/net: no need to enter the namespace):
+ * dev_snmp6 when the namespace has IPv6, else igmp (a device that is up).
+ * 0 when neither tells.
+ */
+unsigned int kp_proc_ifindex(const char *root, uint32_t pid, const char *name);
+
+/*
  * Whether an fd's link text (readlink of /proc/<pid>/fd/<n>) is a KVM VM
  * or vCPU: "anon_inode:kvm-vm", "anon_inode:kvm-vcpu:<n>".
  */
