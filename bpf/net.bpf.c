@@ -3,9 +3,9 @@
  * net: drops by reason and the host -> guest delivery latency of tap
  * devices. Packet and byte counts come from the taps' own counters, which
  * the tun driver keeps anyway (user/probes/net.c): counting here would put map
- * updates on every packet. Only interfaces the loader marks in watch[] (tap
- * devices, in the loader's network namespace) are looked at; every other
- * packet costs two loads and a test.
+ * updates on every packet. Only interfaces the loader marks as watched (tap
+ * devices, of any network namespace: bpf/net.h) are looked at; every other
+ * packet costs three loads and a test.
  *
  * Attach points, all tracepoints of the core stack that v5.17 through
  * v6.18 have (tun itself has no tracepoints, and kprobes or fentry on tun_*
@@ -37,19 +37,22 @@
 #include "kp_common.bpf.h"
 #include "core_fixes.bpf.h"
 
-/* Only devices of this network namespace (inode number), 0: any. */
+/* The loader's network namespace (inode number), whose devices watch[]
+ * is about; 0 when unknown: watch[] then matches any namespace. */
 const volatile __u32 netns_ino = 0;
 
-/* 1 + sampling shift of each watched interface, 0: not watched. Written by
- * the loader at any time. */
+/* Written by the loader at any time (bpf/net.h). watch[i]: 1 + sampling
+ * shift of interface i of netns_ino, 0: not watched. foreign[i]: non-zero
+ * when watch_ns may hold interface i of some namespace. */
 __u8 watch[NET_WATCH_MAX];
+__u8 foreign[NET_WATCH_MAX];
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 256);
-	__type(key, __u32);
+	__uint(max_entries, 4096);
+	__type(key, struct net_dev);
 	__type(value, __u8);
-} watch_hi SEC(".maps");
+} watch_ns SEC(".maps");
 
 /*
  * skb -> when the timed packet was handed to a watched tap. LRU: a packet
@@ -73,29 +76,30 @@ struct {
 static const struct net_val zero_val;
 
 /*
- * 1 + the sampling shift of dev when it is watched, else 0; sets *ifindex.
- * btf: dev is a BTF pointer (tp_btf) and is read directly, else through
- * CO-RE probe reads (raw_tp).
+ * 1 + the sampling shift of dev when it is watched, else 0; sets *nd to
+ * its namespace and ifindex. btf: dev is a BTF pointer (tp_btf) and is
+ * read directly, else through CO-RE probe reads (raw_tp).
  */
 static __always_inline __u32 watched(const struct net_device *dev,
-				     __u32 *ifindex, bool btf)
+				     struct net_dev *nd, bool btf)
 {
-	__u32 idx, w;
-	__u8 *hi;
+	__u32 idx, w = 0;
+	__u8 *p;
 
 	if (!dev)
 		return 0;
 	idx = btf ? dev->ifindex : BPF_CORE_READ(dev, ifindex);
 	if (idx < NET_WATCH_MAX) {
 		w = watch[idx];
-	} else {
-		hi = bpf_map_lookup_elem(&watch_hi, &idx);
-		w = hi ? *hi : 0;
+		if (!w && !foreign[idx])
+			return 0;
 	}
-	if (!w || (netns_ino && kp_dev_netns(dev, btf) != netns_ino))
-		return 0;
-	*ifindex = idx;
-	return w;
+	nd->ifindex = idx;
+	nd->netns = kp_dev_netns(dev, btf);
+	if (w && (!netns_ino || nd->netns == netns_ino))
+		return w;
+	p = bpf_map_lookup_elem(&watch_ns, nd);
+	return p ? *p : 0;
 }
 
 /*
@@ -123,11 +127,11 @@ skb_dev(const struct sk_buff *skb, bool btf)
 	return btf ? skb->dev : BPF_CORE_READ(skb, dev);
 }
 
-static __always_inline struct net_val *stat_get(__u32 ifindex, __u32 kind,
-						__u32 reason)
+static __always_inline struct net_val *stat_get(const struct net_dev *nd,
+						__u32 kind, __u32 reason)
 {
-	struct net_key k = { .ifindex = ifindex, .reason = reason,
-			     .kind = kind };
+	struct net_key k = { .netns = nd->netns, .ifindex = nd->ifindex,
+			     .reason = reason, .kind = kind };
 	struct net_val *v = kp_lookup_or_init(&stats, &k, &zero_val);
 
 	if (!v)
@@ -140,13 +144,15 @@ static __always_inline int on_xmit(const struct sk_buff *skb,
 {
 	struct net_pending p = {};
 	__u64 key = (__u64)skb;
-	__u32 ifindex, w;
+	struct net_dev nd;
+	__u32 w;
 
-	w = watched(dev, &ifindex, btf);
+	w = watched(dev, &nd, btf);
 	if (!w || !timed(skb, w, btf))
 		return 0;
 	p.ts = bpf_ktime_get_ns();
-	p.ifindex = ifindex;
+	p.netns = nd.netns;
+	p.ifindex = nd.ifindex;
 	bpf_map_update_elem(&pending, &key, &p, BPF_ANY);
 	return 0;
 }
@@ -156,9 +162,10 @@ static __always_inline int on_consume(const struct sk_buff *skb, bool btf)
 	__u64 key = (__u64)skb, delay;
 	struct net_pending *p;
 	struct net_val *v;
-	__u32 ifindex, w;
+	struct net_dev nd;
+	__u32 w;
 
-	w = watched(skb_dev(skb, btf), &ifindex, btf);
+	w = watched(skb_dev(skb, btf), &nd, btf);
 	if (!w || !timed(skb, w, btf))
 		return 0;
 	/* absent: not handed to a tap (one the VM sent, freed by a host
@@ -168,7 +175,7 @@ static __always_inline int on_consume(const struct sk_buff *skb, bool btf)
 		return 0;
 	delay = bpf_ktime_get_ns() - p->ts;
 	bpf_map_delete_elem(&pending, &key);
-	v = stat_get(ifindex, NET_KIND_DELIVERY, 0);
+	v = stat_get(&nd, NET_KIND_DELIVERY, 0);
 	if (!v)
 		return 0;
 	__sync_fetch_and_add(&v->packets, 1);
@@ -182,14 +189,15 @@ static __always_inline int on_drop(const struct sk_buff *skb, __u32 reason,
 {
 	__u64 key = (__u64)skb;
 	struct net_val *v;
-	__u32 ifindex, w;
+	struct net_dev nd;
+	__u32 w;
 
-	w = watched(skb_dev(skb, btf), &ifindex, btf);
+	w = watched(skb_dev(skb, btf), &nd, btf);
 	if (!w)
 		return 0;
 	if (timed(skb, w, btf))
 		bpf_map_delete_elem(&pending, &key);
-	v = stat_get(ifindex, NET_KIND_DROP, reason);
+	v = stat_get(&nd, NET_KIND_DROP, reason);
 	if (!v)
 		return 0;
 	__sync_fetch_and_add(&v->packets, 1);

@@ -6,11 +6,15 @@
 #include "hist.h"
 
 /*
- * Watched interfaces with ifindex below NET_WATCH_MAX are bytes in .bss
- * (watch[ifindex]); the rest (rare: ifindexes grow with every device
- * created) a hash map. The byte is 0 for an interface not watched, else
- * 1 + the sampling shift s of its delivery latency: 1 packet in 2^s is
- * timed (s = 0: every packet).
+ * An interface is known by its network namespace (the inode number of
+ * /proc/<pid>/ns/net) and its ifindex: ifindexes are per namespace, and
+ * every namespace's taps may be watched. Watched interfaces of the
+ * loader's own namespace with ifindex below NET_WATCH_MAX are bytes in
+ * .bss (watch[ifindex]); the rest, those of other namespaces and the rare
+ * big ifindexes, a hash map keyed by struct net_dev, with a .bss byte per
+ * ifindex (foreign[]) that says whether to look there at all. A watch byte
+ * is 0 for an interface not watched, else 1 + the sampling shift s of its
+ * delivery latency: 1 packet in 2^s is timed (s = 0: every packet).
  */
 #define NET_WATCH_MAX 65536
 #define NET_SHIFT_MAX 16
@@ -21,7 +25,13 @@ enum net_kind {
 				* while the tap was its device, either way */
 };
 
+struct net_dev {
+	__u32 netns;
+	__u32 ifindex;
+};
+
 struct net_key {
+	__u32 netns;
 	__u32 ifindex;
 	__u32 reason;  /* NET_KIND_DROP: enum skb_drop_reason, else 0 */
 	__u32 kind;    /* enum net_kind */
@@ -42,8 +52,8 @@ struct net_val {
 /* A timed packet handed to a watched tap and not yet taken, keyed by skb. */
 struct net_pending {
 	__u64 ts;
+	__u32 netns;
 	__u32 ifindex;
-	__u32 pad;
 };
 
 #endif /* KP_NET_H */

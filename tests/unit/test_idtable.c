@@ -31,13 +31,20 @@ static struct kp_idtable *sample_table(void)
 			 0);
 	assert_int_equal(kp_ident_add_disk(id, "vda", "/dev/loop7", 0x700007,
 					   true), 0);
-	assert_int_equal(kp_ident_add_nic(id, "vnet0", 17, true, false), 0);
-	assert_int_equal(kp_ident_add_nic(id, "vnet0", 0, false, true), 0);
+	assert_int_equal(kp_ident_add_nic(id, "vnet0", 0, 17, true, false), 0);
+	assert_int_equal(kp_ident_add_nic(id, "vnet0", 0, 0, false, true), 0);
 	id->mem.known = 1u << KP_MEM_RSS;
 	id->mem.v[KP_MEM_RSS] = 4096;
 	id = kp_idtable_add(t, 200, 2000);
 	assert_non_null(id);
-	assert_int_equal(kp_ident_add_nic(id, "tap9", 23, false, true), 0);
+	assert_int_equal(kp_ident_add_nic(id, "tap9", 0, 23, false, true), 0);
+	/* taps of two other namespaces, both ifindex 2 */
+	id = kp_idtable_add(t, 410, 4000);
+	assert_non_null(id);
+	assert_int_equal(kp_ident_add_nic(id, "tap0", 4001, 2, false, true), 0);
+	id = kp_idtable_add(t, 510, 5000);
+	assert_non_null(id);
+	assert_int_equal(kp_ident_add_nic(id, "tap0", 5001, 2, false, true), 0);
 	id = kp_idtable_add(t, 300, 3000); /* the exited domain */
 	assert_non_null(id);
 	id->gone = true;
@@ -51,7 +58,7 @@ static void find__pid_and_start_time__give_the_entry(void **state)
 	struct kp_idtable *t = sample_table();
 	const struct kp_ident *id;
 
-	assert_int_equal(kp_idtable_count(t), 4);
+	assert_int_equal(kp_idtable_count(t), 6);
 	id = kp_idtable_find(t, 100, 1000);
 	assert_non_null(id);
 	assert_string_equal(id->name, "kp \"test\" é");
@@ -137,14 +144,20 @@ static void topology__tap_and_disk__lead_to_the_vm(void **state)
 	const struct kp_ident_disk *disk = NULL;
 	const struct kp_ident *id;
 
-	id = kp_idtable_find_ifindex(t, 17);
+	id = kp_idtable_find_ifindex(t, 0, 17);
 	assert_non_null(id);
 	assert_int_equal(id->pid, 100);
 	assert_int_equal(id->nnics, 1); /* merged: in the XML and held */
 	assert_true(id->nics[0].in_xml && id->nics[0].held);
-	assert_int_equal(kp_idtable_find_ifindex(t, 23)->pid, 200);
-	assert_null(kp_idtable_find_ifindex(t, 0));
-	assert_null(kp_idtable_find_ifindex(t, 99));
+	assert_int_equal(kp_idtable_find_ifindex(t, 0, 23)->pid, 200);
+	/* a nic of unknown namespace matches any */
+	assert_int_equal(kp_idtable_find_ifindex(t, 77, 23)->pid, 200);
+	assert_null(kp_idtable_find_ifindex(t, 0, 0));
+	assert_null(kp_idtable_find_ifindex(t, 0, 99));
+	/* the same ifindex in two namespaces: each its own VM */
+	assert_int_equal(kp_idtable_find_ifindex(t, 4001, 2)->pid, 410);
+	assert_int_equal(kp_idtable_find_ifindex(t, 5001, 2)->pid, 510);
+	assert_null(kp_idtable_find_ifindex(t, 6001, 2));
 	id = kp_idtable_find_devno(t, 0x700007, &disk);
 	assert_non_null(id);
 	assert_string_equal(disk->target, "vda");
@@ -161,6 +174,7 @@ static void copy__is_deep_and_survives_the_source(void **state)
 
 	c = kp_idtable_add_copy(u, kp_idtable_find(t, 100, 1000));
 	assert_non_null(c);
+	assert_non_null(kp_idtable_add_copy(u, kp_idtable_find(t, 410, 4000)));
 	c->gone = true;
 	kp_idtable_seal(u);
 	kp_idtable_put(t);
@@ -171,6 +185,9 @@ static void copy__is_deep_and_survives_the_source(void **state)
 	assert_string_equal(id->disks[0].source, "/dev/loop7");
 	assert_int_equal(id->mem.v[KP_MEM_RSS], 4096);
 	assert_true(id->gone);
+	id = kp_idtable_find(u, 410, 4000);
+	assert_int_equal(id->nics[0].netns, 4001);
+	assert_int_equal(id->nics[0].ifindex, 2);
 	kp_idtable_put(u);
 }
 
@@ -180,7 +197,7 @@ static void refs__last_put_frees(void **state)
 
 	assert_ptr_equal(kp_idtable_get(t), t);
 	kp_idtable_put(t);
-	assert_int_equal(kp_idtable_count(t), 4); /* still referenced */
+	assert_int_equal(kp_idtable_count(t), 6); /* still referenced */
 	kp_idtable_put(t);
 	kp_idtable_put(NULL);
 	assert_null(kp_idtable_get(NULL));
@@ -197,8 +214,8 @@ static void many_threads__grow_past_initial_capacity(void **state)
 		assert_int_equal(kp_ident_add_thread(id, 10 + i, KP_THREAD_VCPU,
 						     i), 0);
 	for (i = 0; i < 100; i++)
-		assert_int_equal(kp_ident_add_nic(id, i % 2 ? "a" : "b", i,
-						  false, true), 0);
+		assert_int_equal(kp_ident_add_nic(id, i % 2 ? "a" : "b", 0,
+						  i, false, true), 0);
 	kp_idtable_seal(t);
 	f = kp_idtable_find(t, 1, 1);
 	assert_int_equal(f->nthreads, 1000);

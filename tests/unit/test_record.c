@@ -510,6 +510,39 @@ static void interval_add_dev__host_pid__goes_to_the_host_record(void **state)
 	assert_int_equal(iv.host.n, 0);
 }
 
+/* Taps of one name in two network namespaces stay two devices until each
+ * is placed with its VM; an unknown number (0) merges with either. */
+static uint32_t by_netns(const struct kp_sample *p, void *arg)
+{
+	return kp_ifdev_netns(p->devid) == 4001 ? 41 : 51;
+}
+
+static void interval_add_dev__same_name_other_devid__are_two_devices(void **state)
+{
+	assert_int_equal(kp_interval_add_dev_id(&iv, KP_PID_HOST,
+			 KP_M_IF_PACKETS, "tap0", kp_ifdev(4001, 2), "rx", 3,
+			 NULL), 0);
+	assert_int_equal(kp_interval_add_dev_id(&iv, KP_PID_HOST,
+			 KP_M_IF_PACKETS, "tap0", kp_ifdev(5001, 2), "rx", 5,
+			 NULL), 0);
+	assert_int_equal(kp_interval_add_dev_id(&iv, KP_PID_HOST,
+			 KP_M_IF_PACKETS, "tap0", kp_ifdev(5001, 2), "rx", 1,
+			 NULL), 0);
+	assert_int_equal(iv.host.n, 2);
+	assert_int_equal(kp_interval_add_dev(&iv, KP_PID_HOST, KP_M_IF_PACKETS,
+					     "tap0", "rx", 10, NULL), 0);
+	assert_int_equal(iv.host.n, 2);
+	assert_int_equal(kp_ifdev_ifindex(kp_ifdev(5001, 2)), 2);
+	assert_int_equal(kp_interval_finish(&iv), 0);
+	assert_int_equal(kp_interval_place_host(&iv, by_netns, NULL), 0);
+	assert_int_equal(iv.host.n, 0);
+	/* the unnumbered 10 merged into the first tap0 */
+	assert_int_equal(kp_sample_find_dev(&find_vm(41)->s, KP_M_IF_PACKETS,
+					    "tap0", "rx")->value, 13);
+	assert_int_equal(kp_sample_find_dev(&find_vm(51)->s, KP_M_IF_PACKETS,
+					    "tap0", "rx")->value, 6);
+}
+
 static void interval_add_dev__not_a_device_metric__is_refused(void **state)
 {
 	assert_int_equal(kp_interval_add_dev(&iv, 1, KP_M_EXITS, "vda", "io",
@@ -728,6 +761,7 @@ int main(void)
 		T(interval_drop_vm__middle__keeps_the_others_in_order),
 		T(interval_add_dev__process_without_vcpus__gets_a_record),
 		T(interval_add_dev__host_pid__goes_to_the_host_record),
+		T(interval_add_dev__same_name_other_devid__are_two_devices),
 		T(interval_add_dev__not_a_device_metric__is_refused),
 		T(interval_finish__device_samples__sorted_by_metric_dev_label),
 		T(interval_finish__ns_samples__get_pct_and_worst_vcpu),

@@ -51,7 +51,11 @@ static bool same_dev(const struct kp_sample *p, uint32_t key,
 	return p->dev_key == key && !strncmp(p->dev, dev, KP_LABEL_MAX - 1);
 }
 
-/* The sample (metric, dev, label) of s, added when absent. */
+/*
+ * The sample (metric, dev, label) of s, added when absent. Two devices of
+ * one name with different numbers (taps of two network namespaces) are
+ * two samples; a number 0 (unknown) is any.
+ */
 static struct kp_sample *sample_get_dev(struct kp_sample_set *s,
 					enum kp_metric_id metric,
 					const char *dev, const char *label,
@@ -64,7 +68,8 @@ static struct kp_sample *sample_get_dev(struct kp_sample_set *s,
 	for (i = 0; i < s->n; i++)
 		if (s->v[i].metric == metric &&
 		    same_label(&s->v[i], lkey, label) &&
-		    same_dev(&s->v[i], dkey, dev)) {
+		    same_dev(&s->v[i], dkey, dev) &&
+		    (!s->v[i].devid || !devid || s->v[i].devid == devid)) {
 			if (!s->v[i].devid)
 				s->v[i].devid = devid;
 			return &s->v[i];

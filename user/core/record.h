@@ -33,7 +33,9 @@ struct kp_sample {
 				 * "vnet0"); "" for every other scope */
 	uint64_t devid;         /* disk scope: the device's dev_t (makedev(),
 				 * as stat()'s st_rdev); iface scope: its
-				 * ifindex; 0 when unknown or another scope */
+				 * network namespace and ifindex
+				 * (kp_ifdev); 0 when unknown or another
+				 * scope */
 	char label[KP_LABEL_MAX];
 	uint32_t dev_key;       /* kp_label_key() of dev and of label: */
 	uint32_t label_key;     /* lookups compare these before the text */
@@ -54,6 +56,23 @@ struct kp_sample {
 	double pct;
 	double worst_pct;
 };
+
+/* An iface sample's devid: the device's network namespace (inode number,
+ * 0: unknown) and its ifindex there. */
+static inline uint64_t kp_ifdev(uint32_t netns, uint32_t ifindex)
+{
+	return (uint64_t)netns << 32 | ifindex;
+}
+
+static inline uint32_t kp_ifdev_netns(uint64_t devid)
+{
+	return devid >> 32;
+}
+
+static inline uint32_t kp_ifdev_ifindex(uint64_t devid)
+{
+	return (uint32_t)devid;
+}
 
 struct kp_sample_set {
 	struct kp_sample *v;

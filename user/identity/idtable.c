@@ -130,7 +130,15 @@ const struct kp_ident *kp_idtable_find(const struct kp_idtable *t,
 	return NULL;
 }
 
+static bool nic_is(const struct kp_ident_nic *n, uint32_t netns,
+		   unsigned int ifindex)
+{
+	return n->ifindex == ifindex &&
+	       (!netns || !n->netns || n->netns == netns);
+}
+
 const struct kp_ident *kp_idtable_find_ifindex(const struct kp_idtable *t,
+					       uint32_t netns,
 					       unsigned int ifindex)
 {
 	size_t i, j;
@@ -139,7 +147,7 @@ const struct kp_ident *kp_idtable_find_ifindex(const struct kp_idtable *t,
 		if (t->v[i].gone)
 			continue;
 		for (j = 0; j < t->v[i].nnics; j++)
-			if (t->v[i].nics[j].ifindex == ifindex)
+			if (nic_is(&t->v[i].nics[j], netns, ifindex))
 				return &t->v[i];
 	}
 	return NULL;
@@ -254,7 +262,7 @@ int kp_ident_add_disk(struct kp_ident *id, const char *target,
 	return 0;
 }
 
-int kp_ident_add_nic(struct kp_ident *id, const char *ifname,
+int kp_ident_add_nic(struct kp_ident *id, const char *ifname, uint32_t netns,
 		     unsigned int ifindex, bool in_xml, bool held)
 {
 	struct kp_ident_nic *n;
@@ -268,8 +276,10 @@ int kp_ident_add_nic(struct kp_ident *id, const char *ifname,
 			continue;
 		n->in_xml |= in_xml;
 		n->held |= held;
-		if (ifindex)
+		if (ifindex) {
+			n->netns = netns;
 			n->ifindex = ifindex;
+		}
 		return 0;
 	}
 	if (grow((void **)&id->nics, id->nnics, sizeof(*n)))
@@ -277,6 +287,7 @@ int kp_ident_add_nic(struct kp_ident *id, const char *ifname,
 	n = &id->nics[id->nnics++];
 	memset(n, 0, sizeof(*n));
 	strcpy(n->ifname, ifname);
+	n->netns = netns;
 	n->ifindex = ifindex;
 	n->in_xml = in_xml;
 	n->held = held;
@@ -309,7 +320,7 @@ struct kp_ident *kp_idtable_add_copy(struct kp_idtable *t,
 					src->disks[i].block);
 	for (i = 0; !err && i < src->nnics; i++)
 		err = kp_ident_add_nic(id, src->nics[i].ifname,
-				       src->nics[i].ifindex,
+				       src->nics[i].netns, src->nics[i].ifindex,
 				       src->nics[i].in_xml, src->nics[i].held);
 	return err ? NULL : id;
 }

@@ -61,7 +61,10 @@ struct kp_ident_disk {
 
 struct kp_ident_nic {
 	char ifname[IF_NAMESIZE];
-	unsigned int ifindex;   /* 0 when the device is gone */
+	uint32_t netns;         /* its network namespace (kp_proc_netns), 0
+				 * when unknown */
+	unsigned int ifindex;   /* in that namespace; 0 when the device is
+				 * gone */
 	bool in_xml;            /* named by the domain XML */
 	bool held;              /* the process holds it open (fdinfo) */
 };
@@ -108,8 +111,12 @@ const struct kp_ident *kp_idtable_at(const struct kp_idtable *t, size_t i);
  */
 const struct kp_ident *kp_idtable_find(const struct kp_idtable *t,
 				       uint32_t pid, uint64_t start_time);
-/* The live VM whose domain XML or open fds name tap device ifindex. */
+/*
+ * The live VM whose domain XML or open fds name tap device ifindex of
+ * network namespace netns (0 on either side: any namespace).
+ */
 const struct kp_ident *kp_idtable_find_ifindex(const struct kp_idtable *t,
+					       uint32_t netns,
 					       unsigned int ifindex);
 /* The live VM with a disk on host device devno, and that disk. */
 const struct kp_ident *kp_idtable_find_devno(const struct kp_idtable *t,
@@ -128,8 +135,8 @@ int kp_ident_add_thread(struct kp_ident *id, uint32_t tid,
 			enum kp_thread_kind kind, int index);
 int kp_ident_add_disk(struct kp_ident *id, const char *target,
 		      const char *source, uint64_t devno, bool block);
-/* Add or merge (by name) a tap device. */
-int kp_ident_add_nic(struct kp_ident *id, const char *ifname,
+/* Add or merge (by name) a tap device; netns and ifindex 0: unknown. */
+int kp_ident_add_nic(struct kp_ident *id, const char *ifname, uint32_t netns,
 		     unsigned int ifindex, bool in_xml, bool held);
 /* Deep copy of src into a new entry of t; NULL when out of memory. */
 struct kp_ident *kp_idtable_add_copy(struct kp_idtable *t,

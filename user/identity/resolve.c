@@ -85,6 +85,13 @@ struct first_sight {
 };
 
 /* What the scanner knows about a VMM process. */
+/* A tap device a VMM holds, in the VMM's network namespace. */
+struct vmm_tap {
+	char name[IF_NAMESIZE];
+	uint32_t netns;        /* 0: unknown */
+	unsigned int ifindex;  /* 0: unknown */
+};
+
 struct vmm {
 	struct kp_qemu_args args;
 	bool has_args;
@@ -95,7 +102,7 @@ struct vmm {
 	size_t nthreads;
 	uint32_t nthreads_stat;
 	double threads_at;
-	char (*taps)[IF_NAMESIZE];
+	struct vmm_tap *taps;
 	size_t ntaps;
 	double taps_at;
 };
@@ -120,6 +127,7 @@ enum lv_state { LV_UNKNOWN, LV_UP, LV_DOWN };
 
 struct kp_resolver {
 	struct kp_resolver_config cfg;
+	uint32_t netns; /* kvmprobe's network namespace, 0: unknown */
 
 	/* sampling path only */
 	struct comm_entry cache[CACHE_MAX];
@@ -173,6 +181,7 @@ struct kp_resolver *kp_resolver_new(const struct kp_resolver_config *cfg)
 	if (!r)
 		return NULL;
 	r->cfg = *cfg;
+	r->netns = kp_proc_netns(cfg->proc_root, 0);
 	r->table = kp_idtable_new();
 	if (!r->table) {
 		free(r);
@@ -392,21 +401,40 @@ static void read_threads(struct kp_resolver *r, uint32_t pid, struct vmm *m)
 	m->nthreads = n;
 }
 
+/*
+ * The taps pid holds, each numbered in pid's network namespace: a VMM's
+ * tap may live in another namespace than kvmprobe's (KubeVirt, Kata), where
+ * the same name and ifindex may belong to another device.
+ */
 static void read_taps(struct kp_resolver *r, uint32_t pid, struct vmm *m)
 {
-	char (*taps)[IF_NAMESIZE] = calloc(KP_MAX_TAPS, IF_NAMESIZE);
-	int n;
+	const char *root = r->cfg.proc_root;
+	char (*names)[IF_NAMESIZE];
+	struct vmm_tap *taps;
+	uint32_t netns;
+	int n, i;
 
-	if (!taps)
+	names = calloc(KP_MAX_TAPS, IF_NAMESIZE);
+	if (!names)
 		return;
-	n = kp_proc_read_taps(r->cfg.proc_root, pid, taps, KP_MAX_TAPS);
-	if (n < 0) {
-		free(taps);
-		return;
+	n = kp_proc_read_taps(root, pid, names, KP_MAX_TAPS);
+	taps = n > 0 ? calloc(n, sizeof(*taps)) : NULL;
+	if (n < 0 || (n > 0 && !taps))
+		goto out;
+	netns = n > 0 ? kp_proc_netns(root, pid) : 0;
+	for (i = 0; i < n; i++) {
+		memcpy(taps[i].name, names[i], IF_NAMESIZE);
+		taps[i].netns = netns ? netns : r->netns;
+		if (!netns || netns == r->netns)
+			taps[i].ifindex = if_nametoindex(names[i]);
+		else
+			taps[i].ifindex = kp_proc_ifindex(root, pid, names[i]);
 	}
 	free(m->taps);
 	m->taps = taps;
 	m->ntaps = n;
+out:
+	free(names);
 }
 
 /* Bring what we know of VMM e up to date. */
@@ -581,7 +609,9 @@ static const struct kp_virt_dom *virt_match(const struct kp_virt_view *view,
 	return NULL;
 }
 
-static int ident_from_virt(struct kp_ident *id, const struct kp_virt_dom *d)
+/* netns: kvmprobe's, where libvirt's own taps are (libvirt is on the host) */
+static int ident_from_virt(struct kp_ident *id, const struct kp_virt_dom *d,
+			   uint32_t netns)
 {
 	size_t i;
 	int err;
@@ -596,7 +626,7 @@ static int ident_from_virt(struct kp_ident *id, const struct kp_virt_dom *d)
 					d->disks[i].source, d->disks[i].devno,
 					d->disks[i].block);
 	for (i = 0; !err && i < d->nnics; i++)
-		err = kp_ident_add_nic(id, d->nics[i],
+		err = kp_ident_add_nic(id, d->nics[i], netns,
 				       if_nametoindex(d->nics[i]), true, false);
 	return err;
 }
@@ -637,7 +667,7 @@ static int build_ident(struct kp_resolver *r, struct kp_idtable *t,
 						  KP_THREAD_VHOST, -1);
 	d = virt_match(view, m);
 	if (!err && d) {
-		err = ident_from_virt(id, d);
+		err = ident_from_virt(id, d, r->netns);
 	} else if (!err && (m->has_scope ||
 			    in_list(r->pidfiles, r->npidfiles, e->pid))) {
 		/* libvirt's QEMU, while libvirt cannot tell: its arguments */
@@ -648,8 +678,8 @@ static int build_ident(struct kp_resolver *r, struct kp_idtable *t,
 			m->has_args && m->args.uuid[0] ? m->args.uuid : NULL);
 	}
 	for (i = 0; !err && i < m->ntaps; i++)
-		err = kp_ident_add_nic(id, m->taps[i],
-				       if_nametoindex(m->taps[i]), false, true);
+		err = kp_ident_add_nic(id, m->taps[i].name, m->taps[i].netns,
+				       m->taps[i].ifindex, false, true);
 	return err;
 }
 
@@ -1258,7 +1288,8 @@ static uint32_t tap_owner(const struct kp_sample *s, void *arg)
 
 	if (kp_metric(s->metric)->scope != KP_SCOPE_IFACE || !s->devid)
 		return KP_PID_HOST;
-	id = kp_idtable_find_ifindex(p->t, s->devid);
+	id = kp_idtable_find_ifindex(p->t, kp_ifdev_netns(s->devid),
+				     kp_ifdev_ifindex(s->devid));
 	if (!id) {
 		p->unplaced = true;
 		return KP_PID_HOST;

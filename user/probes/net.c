@@ -1,18 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The net probe: tells net.bpf.c which interfaces to look at (the tap
- * devices of this network namespace; with --pid only those the given
- * processes hold open) and how often to time a packet, and turns the taps'
- * own counters and the BPF drop and delivery maps into iface samples of
- * the host record that carry the tap's ifindex: the resolver moves them to
- * the VMM that holds the tap (or whose domain XML names it). With --pid,
- * the resolver's identity table says which taps those processes hold.
+ * The net probe: tells net.bpf.c which interfaces to look at and how often
+ * to time a packet, and turns the taps' own counters and the BPF drop and
+ * delivery maps into iface samples of the host record that carry the tap's
+ * network namespace and ifindex (kp_ifdev): the resolver moves them to the
+ * VMM that holds the tap (or whose domain XML names it).
+ *
+ * The taps looked at (with --pid only those the given processes hold):
+ *  - those of kvmprobe's own network namespace, from sysfs;
+ *  - those VMMs hold in other namespaces (KubeVirt's virt-launcher pods,
+ *    Kata, some OpenStack setups), from the resolver's identity table: a
+ *    VMM's tun fds name them (fdinfo "iff:"), its /proc/<pid>/net shows its
+ *    namespace (user/identity/vmproc.h). Such a tap is taken to be in its
+ *    holder's namespace, where QEMU opens it.
  *
  * Packets and bytes come from the counters tun keeps per device
- * (/proc/net/dev), read each interval: exact and free, where counting in
- * BPF would put a map update on every packet. From the VM's point of view,
- * rx is the tap's tx (tun_put_user(): the VM's side took the packet) and tx
- * is the tap's rx.
+ * (/proc/net/dev, or /proc/<holder>/net/dev for another namespace: no need
+ * to enter it), read each interval: exact and free, where counting in BPF
+ * would put a map update on every packet. From the VM's point of view, rx
+ * is the tap's tx (tun_put_user(): the VM's side took the packet) and tx is
+ * the tap's rx.
  *
  * Delivery latency needs two per-packet tracepoints, net_dev_start_xmit and
  * consume_skb; once a program is attached every packet of the host passes
@@ -25,7 +32,10 @@
  *    per second in all, the two programs are attached only part of each
  *    second (in proportion, at least MIN_DUTY): consume_skb GRACE_TICKS
  *    longer than net_dev_start_xmit, so that the packets timed in the
- *    window are seen delivered.
+ *    window are seen delivered. The host's packets are those of kvmprobe's
+ *    namespace: a pod's traffic crosses it too (the veth peer).
+ *  The taps of other namespaces have their shift set every
+ *  FOREIGN_CONTROL_STEPS, one read of each namespace's counters a second.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -33,7 +43,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bpf/net.h"
@@ -43,6 +52,7 @@
 #include "user/probes/netdev.h"
 #include "user/probes/tpprog.h"
 #include "user/identity/resolve.h"
+#include "user/identity/vmproc.h"
 
 #define NEVENTS 3
 #define EV_XMIT 0
@@ -60,10 +70,14 @@
 #define TICKS 20              /* per period of a second */
 #define GRACE_TICKS 2
 #define CONTROL_TICKS 2       /* rates and shifts every 100 ms */
+#define FOREIGN_CONTROL_STEPS 10 /* other namespaces' taps: every second */
 
 struct tap_rec {
+	uint32_t netns;     /* its network namespace, 0: kvmprobe's unknown */
 	unsigned int ifindex;
 	char name[IF_NAMESIZE];
+	uint32_t holder;    /* another namespace's: the VMM whose /proc/<pid>/net
+			     * shows it; 0: a tap of kvmprobe's namespace */
 	uint32_t owner;     /* with --pid: the VMM holding it, 0: none known */
 	bool present;       /* seen in the last sysfs scan */
 	bool watched;
@@ -72,20 +86,24 @@ struct tap_rec {
 	/* the control thread's */
 	unsigned int shift; /* 1 in 2^shift delivered packets is timed */
 	uint64_t ctl_tx;    /* tx_packets at the last control step */
+	struct timespec ctl_at;
 	bool ctl_counted;
 };
 
-/* What a reading of /proc/net/dev needs; one per thread. */
+/* What a reading of a namespace's net/dev needs; one per thread. */
 struct devs {
 	struct kp_netdev_stats *v;
 	char *buf;
 	int n;
+	bool valid;         /* holds the reading of netns */
+	uint32_t netns;
 };
 
 struct net_state {
 	struct net_bpf *skel;
 	struct kp_progs progs;
-	int stats_fd, watch_hi_fd;
+	int stats_fd, watch_ns_fd;
+	uint32_t netns;             /* kvmprobe's, 0: unknown */
 	uint32_t max_entries;
 	const struct kp_opts *opts;
 	const char *proc_root, *sys_root;
@@ -106,6 +124,7 @@ struct net_state {
 	uint64_t ctl_host;          /* all devices' packets, last step */
 	struct timespec ctl_at;
 	bool ctl_counted;
+	unsigned int ctl_steps;
 	double duty;
 };
 
@@ -143,39 +162,78 @@ static void state_free(struct net_state *ns)
 	free(ns);
 }
 
-static struct tap_rec *tap_by_ifindex(struct net_state *ns,
-				      unsigned int ifindex)
+/* The tap (netns, ifindex) names; a BPF key of kvmprobe's namespace when
+ * that is unknown has the device's own namespace. */
+static struct tap_rec *tap_find(struct net_state *ns, uint32_t netns,
+				unsigned int ifindex)
 {
+	struct tap_rec *t;
 	size_t i;
 
-	for (i = 0; i < ns->ntaps; i++)
-		if (ns->taps[i].ifindex == ifindex)
-			return &ns->taps[i];
+	for (i = 0; i < ns->ntaps; i++) {
+		t = &ns->taps[i];
+		if (t->ifindex == ifindex &&
+		    (t->netns == netns || (!t->netns && !t->holder)))
+			return t;
+	}
 	return NULL;
+}
+
+/* foreign[ifindex]: whether a watched tap of another namespace has it. */
+static void set_foreign(struct net_state *ns, unsigned int ifindex)
+{
+	__u8 any = 0;
+	size_t i;
+
+	if (ifindex >= NET_WATCH_MAX)
+		return;
+	for (i = 0; i < ns->ntaps && !any; i++)
+		any = ns->taps[i].holder && ns->taps[i].watched &&
+		      ns->taps[i].ifindex == ifindex;
+	__atomic_store_n(&ns->skel->bss->foreign[ifindex], any,
+			 __ATOMIC_RELAXED);
 }
 
 /* Tell the BPF side about t: not watched (0) or 1 + its shift. */
 static void set_watch(struct net_state *ns, const struct tap_rec *t)
 {
+	struct net_dev nd = { .netns = t->netns, .ifindex = t->ifindex };
 	__u8 w = t->watched ? 1 + t->shift : 0;
 
-	if (t->ifindex < NET_WATCH_MAX)
+	if (!t->holder && t->ifindex < NET_WATCH_MAX) {
 		__atomic_store_n(&ns->skel->bss->watch[t->ifindex], w,
 				 __ATOMIC_RELAXED);
-	else if (w)
-		bpf_map_update_elem(ns->watch_hi_fd, &t->ifindex, &w, BPF_ANY);
+		return;
+	}
+	if (w)
+		bpf_map_update_elem(ns->watch_ns_fd, &nd, &w, BPF_ANY);
 	else
-		bpf_map_delete_elem(ns->watch_hi_fd, &t->ifindex);
+		bpf_map_delete_elem(ns->watch_ns_fd, &nd);
+	if (t->holder)
+		set_foreign(ns, t->ifindex);
 }
 
-/* Read /proc/net/dev into d; 0 or -errno. */
-static int read_devs(const struct net_state *ns, struct devs *d)
+/*
+ * Read the net/dev of tap t's namespace into d, unless d holds it already;
+ * 0 or -errno. kvmprobe's own is /proc/net/dev, another namespace's
+ * /proc/<holder>/net/dev.
+ */
+static int read_devs(const struct net_state *ns, const struct tap_rec *t,
+		     struct devs *d)
 {
+	uint32_t netns = t ? t->netns : ns->netns;
 	char path[64];
 	size_t n, got = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/net/dev", ns->proc_root);
+	if (d->valid && d->netns == netns)
+		return 0;
+	d->valid = false;
+	if (t && t->holder)
+		snprintf(path, sizeof(path), "%s/%u/net/dev", ns->proc_root,
+			 t->holder);
+	else
+		snprintf(path, sizeof(path), "%s/net/dev", ns->proc_root);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
@@ -184,7 +242,11 @@ static int read_devs(const struct net_state *ns, struct devs *d)
 	fclose(f);
 	d->buf[got] = '\0';
 	d->n = kp_parse_proc_net_dev(d->buf, d->v, MAX_DEVS);
-	return d->n < 0 ? d->n : 0;
+	if (d->n < 0)
+		return d->n;
+	d->valid = true;
+	d->netns = netns;
+	return 0;
 }
 
 static const struct kp_netdev_stats *dev_stats(const struct devs *d,
@@ -209,24 +271,28 @@ static uint64_t host_packets(const struct devs *d)
 	return n;
 }
 
-/* With --pid: who holds each tap, from the resolver's identity table. */
-static void tap_owners(struct net_state *ns)
+/* With --pid: who holds each tap of kvmprobe's namespace, from the
+ * resolver's identity table (another namespace's have their holder). */
+static void tap_owners(struct net_state *ns, const struct kp_idtable *t)
 {
 	const struct kp_ident *id;
-	struct kp_idtable *t;
 	size_t i;
 
 	if (!ns->opts->npids)
 		return;
-	t = ns->resolver ? kp_resolver_table(ns->resolver) : NULL;
 	for (i = 0; i < ns->ntaps; i++) {
-		id = kp_idtable_find_ifindex(t, ns->taps[i].ifindex);
+		if (ns->taps[i].holder) {
+			ns->taps[i].owner = ns->taps[i].holder;
+			continue;
+		}
+		id = kp_idtable_find_ifindex(t, ns->taps[i].netns,
+					     ns->taps[i].ifindex);
 		ns->taps[i].owner = id ? id->pid : 0;
 	}
-	kp_idtable_put(t);
 }
 
-static struct tap_rec *tap_add(struct net_state *ns, unsigned int ifindex)
+static struct tap_rec *tap_add(struct net_state *ns, uint32_t netns,
+			       unsigned int ifindex)
 {
 	struct tap_rec *t;
 	void *p;
@@ -240,8 +306,72 @@ static struct tap_rec *tap_add(struct net_state *ns, unsigned int ifindex)
 	}
 	t = &ns->taps[ns->ntaps++];
 	memset(t, 0, sizeof(*t));
+	t->netns = netns;
 	t->ifindex = ifindex;
 	return t;
+}
+
+/* The tap (netns, ifindex) named name is there: add it, or mark it present. */
+static int tap_seen(struct net_state *ns, uint32_t netns, unsigned int ifindex,
+		    const char *name, uint32_t holder)
+{
+	struct tap_rec *t = tap_find(ns, netns, ifindex);
+
+	if (!t)
+		t = tap_add(ns, netns, ifindex);
+	if (!t)
+		return -ENOMEM;
+	if (strcmp(t->name, name) || t->holder != holder) {
+		/* a new tap, or another device with that ifindex */
+		if (t->watched) {
+			t->watched = false;
+			set_watch(ns, t);
+		}
+		snprintf(t->name, IF_NAMESIZE, "%s", name);
+		t->holder = holder;
+		t->owner = 0;
+		t->counted = t->ctl_counted = false;
+		t->shift = INITIAL_SHIFT;
+	}
+	t->present = true;
+	return 0;
+}
+
+/*
+ * The taps VMMs hold in other network namespaces, from the resolver's
+ * table. A holder that changed (the VMM restarted in the pod) reads the
+ * same namespace.
+ */
+static int foreign_taps(struct net_state *ns, const struct kp_idtable *tab)
+{
+	const struct kp_ident_nic *nic;
+	const struct kp_ident *id;
+	size_t i, j;
+	int err = 0;
+
+	if (!ns->netns)
+		return 0; /* cannot tell namespaces apart */
+	for (i = 0; !err && i < kp_idtable_count(tab); i++) {
+		id = kp_idtable_at(tab, i);
+		for (j = 0; !err && !id->gone && j < id->nnics; j++) {
+			nic = &id->nics[j];
+			if (!nic->held || !nic->netns || !nic->ifindex ||
+			    nic->netns == ns->netns)
+				continue;
+			err = tap_seen(ns, nic->netns, nic->ifindex,
+				       nic->ifname, id->pid);
+		}
+	}
+	return err;
+}
+
+static int tap_cmp(const void *a, const void *b)
+{
+	const struct tap_rec *x = a, *y = b;
+
+	if (x->netns != y->netns)
+		return x->netns < y->netns ? -1 : 1;
+	return (x->ifindex > y->ifindex) - (x->ifindex < y->ifindex);
 }
 
 /*
@@ -253,41 +383,38 @@ static struct tap_rec *tap_add(struct net_state *ns, unsigned int ifindex)
 static int refresh(struct net_state *ns)
 {
 	const struct kp_netdev_stats *c;
-	bool on;
-	bool have_devs = false;
+	struct kp_idtable *tab;
 	struct tap_rec *t;
 	size_t i;
-	int n;
+	int n, err = 0;
+	bool on;
 
 	n = kp_sys_taps(ns->sys_root, ns->scan, MAX_TAPS);
 	if (n < 0)
 		return n;
 	for (i = 0; i < ns->ntaps; i++)
 		ns->taps[i].present = false;
-	for (i = 0; i < (size_t)n; i++) {
-		t = tap_by_ifindex(ns, ns->scan[i].ifindex);
-		if (!t)
-			t = tap_add(ns, ns->scan[i].ifindex);
-		if (!t)
-			return -ENOMEM;
-		if (strcmp(t->name, ns->scan[i].name)) {
-			/* a new tap, or another device with that ifindex */
-			memcpy(t->name, ns->scan[i].name, IF_NAMESIZE);
-			t->owner = 0;
-			t->counted = t->ctl_counted = false;
-			t->shift = INITIAL_SHIFT;
-		}
-		t->present = true;
-	}
-	tap_owners(ns);
+	for (i = 0; !err && i < (size_t)n; i++)
+		err = tap_seen(ns, ns->netns, ns->scan[i].ifindex,
+			       ns->scan[i].name, 0);
+	tab = ns->resolver ? kp_resolver_table(ns->resolver) : NULL;
+	if (!err)
+		err = foreign_taps(ns, tab);
+	if (!err)
+		tap_owners(ns, tab);
+	kp_idtable_put(tab);
+	if (err)
+		return err;
+	/* a namespace's taps side by side: one reading of its counters */
+	qsort(ns->taps, ns->ntaps, sizeof(*ns->taps), tap_cmp);
+	ns->rd.valid = false;
 	for (i = 0; i < ns->ntaps; i++) {
 		t = &ns->taps[i];
 		on = t->present && (!ns->opts->npids ||
 				    (t->owner && kp_opts_pid_wanted(ns->opts, t->owner)));
 		if (on && !t->counted) {
-			if (!have_devs)
-				have_devs = !read_devs(ns, &ns->rd);
-			c = have_devs ? dev_stats(&ns->rd, t->name) : NULL;
+			c = read_devs(ns, t, &ns->rd) ? NULL :
+			    dev_stats(&ns->rd, t->name);
 			if (c) {
 				t->last = *c;
 				t->counted = true;
@@ -308,18 +435,46 @@ static double since(const struct timespec *a, const struct timespec *b)
 	return (b->tv_sec - a->tv_sec) + (b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
-/* Rates since the last step: the duty cycle and each tap's shift. */
-static void control(struct net_state *ns)
+/* Tap t's sampling shift from its rate since its last control step. */
+static void tap_control(struct net_state *ns, struct tap_rec *t,
+			const struct timespec *now)
 {
 	const struct kp_netdev_stats *c;
-	struct timespec now;
 	unsigned int shift;
-	struct tap_rec *t;
+	double secs;
+
+	c = read_devs(ns, t, &ns->ctl) ? NULL : dev_stats(&ns->ctl, t->name);
+	if (!c)
+		return;
+	secs = since(&t->ctl_at, now);
+	if (t->ctl_counted && secs > 0) {
+		/* timed packets per second: while traced */
+		shift = kp_sample_shift((c->tx_packets - t->ctl_tx) / secs *
+					ns->duty, TIMED_PER_S, NET_SHIFT_MAX);
+		if (shift != t->shift) {
+			t->shift = shift;
+			set_watch(ns, t);
+		}
+	}
+	t->ctl_tx = c->tx_packets;
+	t->ctl_at = *now;
+	t->ctl_counted = true;
+}
+
+/*
+ * Rates since the last step: the duty cycle, each tap's shift (another
+ * namespace's every FOREIGN_CONTROL_STEPS).
+ */
+static void control(struct net_state *ns)
+{
+	bool foreign = !(ns->ctl_steps++ % FOREIGN_CONTROL_STEPS);
+	struct timespec now;
 	uint64_t host;
 	double secs;
 	size_t i;
 
-	if (read_devs(ns, &ns->ctl))
+	ns->ctl.valid = false;
+	if (read_devs(ns, NULL, &ns->ctl))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	secs = since(&ns->ctl_at, &now);
@@ -327,27 +482,12 @@ static void control(struct net_state *ns)
 	if (ns->ctl_counted && secs > 0)
 		ns->duty = kp_trace_duty((host - ns->ctl_host) / secs,
 					 TRACE_OK_PPS, MIN_DUTY);
-	for (i = 0; i < ns->ntaps; i++) {
-		t = &ns->taps[i];
-		c = dev_stats(&ns->ctl, t->name);
-		if (!t->watched || !c)
-			continue;
-		if (t->ctl_counted && ns->ctl_counted && secs > 0) {
-			/* timed packets per second: while traced */
-			shift = kp_sample_shift((c->tx_packets - t->ctl_tx) /
-						secs * ns->duty, TIMED_PER_S,
-						NET_SHIFT_MAX);
-			if (shift != t->shift) {
-				t->shift = shift;
-				set_watch(ns, t);
-			}
-		}
-		t->ctl_tx = c->tx_packets;
-		t->ctl_counted = true;
-	}
 	ns->ctl_host = host;
 	ns->ctl_at = now;
 	ns->ctl_counted = true;
+	for (i = 0; i < ns->ntaps; i++)
+		if (ns->taps[i].watched && (foreign || !ns->taps[i].holder))
+			tap_control(ns, &ns->taps[i], &now);
 }
 
 static void add_ns(struct timespec *t, long long ns)
@@ -418,15 +558,6 @@ static void thread_stop(struct net_state *ns)
 
 /* Start and load */
 
-static uint32_t netns_inode(const char *proc_root)
-{
-	char path[64];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "%s/self/ns/net", proc_root);
-	return stat(path, &st) ? 0 : (uint32_t)st.st_ino;
-}
-
 static int net_open(void *p, const struct kp_probe_env *env,
 		    struct kp_progs *pp)
 {
@@ -438,7 +569,8 @@ static int net_open(void *p, const struct kp_probe_env *env,
 	ns->skel = skel = net_bpf__open();
 	if (!skel)
 		return -errno;
-	skel->rodata->netns_ino = netns_inode(env->proc_root);
+	ns->netns = kp_proc_netns(env->proc_root, 0);
+	skel->rodata->netns_ino = ns->netns;
 	ns->max_entries = o->map_entries / 4 > STATS_MIN ? o->map_entries / 4 :
 			  STATS_MIN;
 	err = bpf_map__set_max_entries(skel->maps.stats, ns->max_entries);
@@ -520,7 +652,7 @@ static int kp_net_start(const struct kp_probe_env *env, void **state,
 	if (err)
 		goto err_free;
 	ns->stats_fd = bpf_map__fd(ns->skel->maps.stats);
-	ns->watch_hi_fd = bpf_map__fd(ns->skel->maps.watch_hi);
+	ns->watch_ns_fd = bpf_map__fd(ns->skel->maps.watch_ns);
 	err = refresh(ns);
 	if (err) {
 		snprintf(st->reason, sizeof(st->reason),
@@ -566,24 +698,26 @@ static int decode(const void *key, const uint64_t *delta, void *arg)
 	struct decode_ctx *c = arg;
 	char ifname[IF_NAMESIZE + 8], buf[24];
 	struct tap_rec *t;
+	uint64_t devid;
 
 	if (!d->packets)
 		return 0;
-	t = tap_by_ifindex(c->ns, k->ifindex);
+	t = tap_find(c->ns, k->netns, k->ifindex);
 	if (!tap_reported(c->ns, t))
 		return 0;
 	if (t)
 		snprintf(ifname, sizeof(ifname), "%s", t->name);
 	else
 		snprintf(ifname, sizeof(ifname), "if%u", k->ifindex);
+	devid = kp_ifdev(t ? t->netns : k->netns, k->ifindex);
 	if (k->kind == NET_KIND_DROP)
 		return kp_interval_add_dev_id(c->iv, KP_PID_HOST, KP_M_IF_DROPS,
-				ifname, k->ifindex,
+				ifname, devid,
 				kp_dropreason_name(&c->ns->reasons, k->reason,
 						   buf, sizeof(buf)),
 				d->packets, NULL);
 	return kp_interval_add_dev_id(c->iv, KP_PID_HOST, KP_M_IF_DELIVERY,
-				      ifname, k->ifindex, "", 0, &d->hist);
+				      ifname, devid, "", 0, &d->hist);
 }
 
 static int add_dir(struct kp_interval *iv, const struct tap_rec *t,
@@ -591,19 +725,21 @@ static int add_dir(struct kp_interval *iv, const struct tap_rec *t,
 {
 	int err;
 
+	uint64_t devid = kp_ifdev(t->netns, t->ifindex);
+
 	if (!packets)
 		return 0;
 	err = kp_interval_add_dev_id(iv, KP_PID_HOST, KP_M_IF_PACKETS, t->name,
-				     t->ifindex, dir, packets, NULL);
+				     devid, dir, packets, NULL);
 	if (!err)
 		err = kp_interval_add_dev_id(iv, KP_PID_HOST, KP_M_IF_BYTES,
-					     t->name, t->ifindex, dir, bytes,
-					     NULL);
+					     t->name, devid, dir, bytes, NULL);
 	return err;
 }
 
 /* Packets and bytes of every watched tap since the last reading, from the
- * VM's point of view. */
+ * VM's point of view. A namespace whose counters cannot be read (its
+ * holder just exited) gives none: its counts go to the next reading. */
 static int read_counters(struct net_state *ns, struct kp_interval *iv)
 {
 	const struct kp_netdev_stats *c;
@@ -611,12 +747,13 @@ static int read_counters(struct net_state *ns, struct kp_interval *iv)
 	size_t i;
 	int err;
 
-	if (read_devs(ns, &ns->rd))
-		return 0; /* counts of this interval go to the next */
+	ns->rd.valid = false;
 	for (i = 0; i < ns->ntaps; i++) {
 		t = &ns->taps[i];
+		if (!t->watched || !t->counted || read_devs(ns, t, &ns->rd))
+			continue;
 		c = dev_stats(&ns->rd, t->name);
-		if (!t->watched || !t->counted || !c)
+		if (!c)
 			continue;
 		if (tap_reported(ns, t)) {
 			err = add_dir(iv, t, "rx",
@@ -648,7 +785,7 @@ static void drop_vanished(struct net_state *ns)
 	for (i = 0; i < s->n; i++) {
 		struct net_key *k = kp_snap_key(s, i);
 
-		t = tap_by_ifindex(ns, k->ifindex);
+		t = tap_find(ns, k->netns, k->ifindex);
 		if (!t || !t->present) {
 			bpf_map_delete_elem(ns->stats_fd, k);
 			continue;
