@@ -17,9 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include "user/identity/resolve.h"
 
 #define PROC "tests/fixtures/proc"
+#define KUBE_PROC "tests/fixtures/kube/proc"
 #define RUN "tests/fixtures/run/libvirt/qemu"
 
 static struct kp_resolver *r;
@@ -37,11 +39,11 @@ static int teardown(void **state)
 }
 
 /* Start a resolver on the fixtures; wait for its first table of VMMs. */
-static void start_with(const char *const *domains, size_t ndomains,
-		       const uint32_t *pids, size_t npids)
+static void start_in(const char *proc, const char *const *domains,
+		     size_t ndomains, const uint32_t *pids, size_t npids)
 {
 	struct kp_resolver_config cfg = {
-		.proc_root = PROC, .libvirt_run_dir = RUN,
+		.proc_root = proc, .libvirt_run_dir = RUN,
 		.domains = domains, .ndomains = ndomains,
 		.pids = pids, .npids = npids,
 	};
@@ -59,7 +61,13 @@ static void start_with(const char *const *domains, size_t ndomains,
 		t = NULL;
 		nanosleep(&ms, NULL);
 	}
-	fail_msg("no identity table from %s after 5 s", PROC);
+	fail_msg("no identity table from %s after 5 s", proc);
+}
+
+static void start_with(const char *const *domains, size_t ndomains,
+		       const uint32_t *pids, size_t npids)
+{
+	start_in(PROC, domains, ndomains, pids, npids);
 }
 
 static void start(const char *const *domains, size_t ndomains)
@@ -288,6 +296,31 @@ static void apply__domain_filter__drops_the_other_vms(void **state)
 	assert_string_equal(iv.vms[0].name, "legacy-vm");
 }
 
+/*
+ * KubeVirt: QEMU in a pod's cgroup, named by the pod's libvirt
+ * "<namespace>_<vm>", which the host cannot reach; its tap in the pod's
+ * network namespace, numbered there (tests/fixtures/kube/proc).
+ */
+static void table__kubevirt_pod__named_from_arguments_tap_in_its_netns(void **state)
+{
+	const struct kp_ident *id;
+	struct stat st;
+
+	start_in(KUBE_PROC, NULL, 0, NULL, 0);
+	id = ident(6500);
+	assert_int_equal(id->source, KP_ID_PROC);
+	assert_string_equal(id->name, "default_testvm");
+	assert_string_equal(id->uuid, "5f0c1b1e-7a7d-5b40-9f52-0123456789ab");
+	assert_int_equal(id->dom_id, -1);
+	assert_int_equal(id->nnics, 1);
+	assert_string_equal(id->nics[0].ifname, "tap0");
+	assert_int_equal(id->nics[0].ifindex, 3);
+	assert_int_equal(stat(KUBE_PROC "/6500/ns/net", &st), 0);
+	assert_int_equal(id->nics[0].netns, (uint32_t)st.st_ino);
+	assert_int_equal(kp_idtable_find_ifindex(t, st.st_ino, 3)->pid, 6500);
+	assert_null(kp_idtable_find_ifindex(t, st.st_ino + 1, 3));
+}
+
 #define T(f) cmocka_unit_test_teardown(f, teardown)
 
 int main(void)
@@ -300,6 +333,7 @@ int main(void)
 		T(table__threads__have_their_roles_and_the_vhost_kthread),
 		T(table__vmm_without_task_or_fd__has_no_threads_or_taps),
 		T(table__taps__held_by_the_vmm_each_once),
+		T(table__kubevirt_pod__named_from_arguments_tap_in_its_netns),
 		T(apply__vm_of_the_table__gets_name_comm_and_vcpu_index),
 		T(apply__process_without_kvm_fd__is_folded_into_the_host),
 		T(apply__pid_option__keeps_the_record_of_a_process_without_kvm_fd),

@@ -279,6 +279,23 @@ static void read_taps__fixture__dedups_queues_and_skips_others(void **state)
 	assert_int_equal(kp_proc_read_taps(proc, 6200, names, 8), -ENOENT);
 }
 
+static void parse_kube_cgroup__pod_paths__both_drivers(void **state)
+{
+	assert_true(kp_parse_kube_cgroup(
+		"0::/kubepods.slice/kubepods-burstable.slice/"
+		"kubepods-burstable-pod1a2b.slice/cri-containerd-ab12.scope\n"));
+	assert_true(kp_parse_kube_cgroup(
+		"12:pids:/kubepods/burstable/pod1a2b/ab12\n0::/\n"));
+	assert_true(kp_parse_kube_cgroup("0::/kubepods\n"));
+	assert_true(kp_parse_kube_cgroup("0::/kubepods-besteffort.slice/x\n"));
+	assert_false(kp_parse_kube_cgroup(
+		"0::/machine.slice/machine-qemu\\x2d7\\x2dkptest.scope\n"));
+	assert_false(kp_parse_kube_cgroup("0::/user.slice/kubepodsfoo\n"));
+	assert_false(kp_parse_kube_cgroup("0::/user.slice/notkubepods/x\n"));
+	assert_false(kp_parse_kube_cgroup("/kubepods without colons\n"));
+	assert_false(kp_parse_kube_cgroup(""));
+}
+
 static void parse_snmp6_ifindex__first_line__gives_it(void **state)
 {
 	unsigned int i = 0;
@@ -481,6 +498,7 @@ int main(void)
 		cmocka_unit_test(machine_cgroup__other_cgroups__are_not_machines),
 		cmocka_unit_test(fdinfo_iff__tun_fd__gives_interface),
 		cmocka_unit_test(read_taps__fixture__dedups_queues_and_skips_others),
+		cmocka_unit_test(parse_kube_cgroup__pod_paths__both_drivers),
 		cmocka_unit_test(parse_snmp6_ifindex__first_line__gives_it),
 		cmocka_unit_test(parse_igmp_ifindex__device_lines__match_the_whole_name),
 		cmocka_unit_test(proc_ifindex__fixture__snmp6_then_igmp),

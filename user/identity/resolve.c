@@ -97,6 +97,8 @@ struct vmm {
 	bool has_args;
 	struct kp_machine_scope scope;
 	bool has_scope;
+	bool in_pod;        /* a Kubernetes pod's (KubeVirt): no libvirt the
+			     * host can reach knows it */
 	double scope_at;
 	struct kp_ident_thread *threads;
 	size_t nthreads;
@@ -446,9 +448,11 @@ static void vmm_refresh(struct kp_resolver *r, struct proc_entry *e,
 	if (!m->has_args)
 		m->has_args = !kp_proc_read_qemu_args(r->cfg.proc_root, e->pid,
 						      &m->args);
-	if (!m->has_scope && now - m->scope_at >= SCOPE_RETRY_S) {
+	if (!m->has_scope && !m->in_pod && now - m->scope_at >= SCOPE_RETRY_S) {
 		m->has_scope = !kp_proc_read_machine_cgroup(r->cfg.proc_root,
 							    e->pid, &m->scope);
+		m->in_pod = !m->has_scope &&
+			    kp_proc_in_kube_pod(r->cfg.proc_root, e->pid);
 		m->scope_at = now;
 	}
 	if (st->num_threads != m->nthreads_stat ||
@@ -668,9 +672,11 @@ static int build_ident(struct kp_resolver *r, struct kp_idtable *t,
 	d = virt_match(view, m);
 	if (!err && d) {
 		err = ident_from_virt(id, d, r->netns);
-	} else if (!err && (m->has_scope ||
+	} else if (!err && (m->has_scope || m->in_pod ||
 			    in_list(r->pidfiles, r->npidfiles, e->pid))) {
-		/* libvirt's QEMU, while libvirt cannot tell: its arguments */
+		/* libvirt's QEMU, while libvirt cannot tell, or a KubeVirt
+		 * pod's, whose libvirt names it "<namespace>_<vm>": its
+		 * arguments */
 		id->source = KP_ID_PROC;
 		id->dom_id = m->has_scope ? m->scope.dom_id : -1;
 		err = kp_ident_set_names(

@@ -306,6 +306,36 @@ int kp_proc_read_machine_cgroup(const char *root, uint32_t pid,
 	return kp_parse_machine_cgroup(buf, m);
 }
 
+bool kp_parse_kube_cgroup(const char *buf)
+{
+	const char *p = buf, *c;
+
+	for (; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		/* "<id>:<controllers>:<path>": components of the path */
+		c = strchr(p, ':');
+		c = c ? strchr(c + 1, ':') : NULL;
+		if (!c || c > p + strcspn(p, "\n"))
+			continue;
+		while ((c = strstr(c, "/kubepods")) &&
+		       c < p + strcspn(p, "\n")) {
+			c += 9;
+			if (*c == '/' || *c == '\n' || !*c || *c == '.' ||
+			    *c == '-')
+				return true;
+		}
+	}
+	return false;
+}
+
+bool kp_proc_in_kube_pod(const char *root, uint32_t pid)
+{
+	char path[PATH_MAX], buf[4096];
+
+	snprintf(path, sizeof(path), "%s/%u/cgroup", root, pid);
+	return read_file(path, buf, sizeof(buf)) > 0 &&
+	       kp_parse_kube_cgroup(buf);
+}
+
 int kp_parse_fdinfo_iff(const char *buf, char *ifname, size_t len)
 {
 	const char *p = buf, *v;
