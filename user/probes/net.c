@@ -406,7 +406,8 @@ static int refresh(struct net_state *ns)
 	if (err)
 		return err;
 	/* a namespace's taps side by side: one reading of its counters */
-	qsort(ns->taps, ns->ntaps, sizeof(*ns->taps), tap_cmp);
+	if (ns->ntaps > 1) /* qsort(NULL, 0) is undefined */
+		qsort(ns->taps, ns->ntaps, sizeof(*ns->taps), tap_cmp);
 	ns->rd.valid = false;
 	for (i = 0; i < ns->ntaps; i++) {
 		t = &ns->taps[i];
