@@ -89,6 +89,10 @@ struct vcpu {
 	uint64_t cpu_ns, run_delay_ns;
 	uint64_t cpu_start_ns, run_delay_start_ns; /* before waiting for go */
 	struct kstats kstats;		/* KVM's halt counters, at the end */
+	/* --io-sleep, --io-spin: what the OUT handlers took, in all */
+	int schedstat_fd;		/* the thread's, -1 when not open */
+	bool handler_ok;		/* every handler was measured */
+	uint64_t h_n, h_wall_ns, h_cpu_ns, h_delay_ns, h_sleep_ns;
 	/* spin timer, main thread only */
 	bool spin_started, spin_released;
 	struct timespec spin_start;
@@ -454,6 +458,71 @@ static void vcpu_fail_exit(struct vcpu *v)
 		  name ? name : "?", reason, detail, vcpu_rip(v));
 }
 
+static uint64_t ts_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* The thread's run delay so far (schedstat's second field); false when
+ * it cannot be read. */
+static bool handler_delay(const struct vcpu *v, uint64_t *ns)
+{
+	char buf[128], *p, *end;
+	ssize_t n;
+
+	if (v->schedstat_fd < 0)
+		return false;
+	n = pread(v->schedstat_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	p = strchr(buf, ' ');
+	if (!p)
+		return false;
+	*ns = strtoull(p + 1, &end, 10);
+	return end != p + 1;
+}
+
+/*
+ * --io-sleep, --io-spin: the handler of one OUT takes that long, asleep or
+ * on its CPU, and what it took is the ground truth of where exit handling
+ * goes: wall clock, the thread's CPU clock and its run delay (read while
+ * it runs: every wait is in it), around the work.
+ */
+static void vcpu_io_work(struct vcpu *v)
+{
+	double sleep_s = v->ex->opt.io_sleep_s, spin_s = v->ex->opt.io_spin_s;
+	uint64_t w0, c0, d0 = 0, d1 = 0, until, s0;
+	struct timespec ts;
+	bool ok;
+
+	if (sleep_s <= 0 && spin_s <= 0)
+		return;
+	ok = handler_delay(v, &d0);
+	w0 = ts_ns(CLOCK_MONOTONIC);
+	c0 = ts_ns(CLOCK_THREAD_CPUTIME_ID);
+	if (sleep_s > 0) {
+		ts.tv_sec = (time_t)sleep_s;
+		ts.tv_nsec = (long)((sleep_s - ts.tv_sec) * 1e9);
+		s0 = ts_ns(CLOCK_MONOTONIC);
+		nanosleep(&ts, NULL);
+		v->h_sleep_ns += ts_ns(CLOCK_MONOTONIC) - s0;
+	} else {
+		until = c0 + (uint64_t)(spin_s * 1e9);
+		while (ts_ns(CLOCK_THREAD_CPUTIME_ID) < until)
+			;
+	}
+	v->h_cpu_ns += ts_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+	v->h_wall_ns += ts_ns(CLOCK_MONOTONIC) - w0;
+	ok = ok && handler_delay(v, &d1);
+	v->h_delay_ns += ok && d1 > d0 ? d1 - d0 : 0;
+	v->handler_ok &= ok;
+	v->h_n++;
+}
+
 static int vcpu_handle_io(struct vcpu *v)
 {
 	const struct guest_cfg *g = &v->ex->opt.guest;
@@ -463,6 +532,7 @@ static int vcpu_handle_io(struct vcpu *v)
 	    run->io.count == 1) {
 		if (run->io.port == g->port) {
 			v->io++;
+			vcpu_io_work(v);
 			return 0;
 		}
 		if (run->io.port == GUEST_DONE_PORT) {
@@ -660,6 +730,8 @@ static void *vcpu_thread(void *arg)
 
 	v->tid = gettid();
 	ret = vcpu_set_name(v);
+	v->schedstat_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+	v->handler_ok = true;
 	sigemptyset(&kick);
 	sigaddset(&kick, SIG_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
@@ -669,6 +741,8 @@ static void *vcpu_thread(void *arg)
 	if (ex->opt.guest.hlt)
 		kstats_read(v->fd, &v->kstats);
 	vcpu_read_schedstat(v);
+	if (v->schedstat_fd >= 0)
+		close(v->schedstat_fd);
 	__atomic_add_fetch(&ex->nr_finished, 1, __ATOMIC_SEQ_CST);
 	pthread_kill(ex->main_thread, SIG_WAKE);
 	return NULL;
@@ -907,6 +981,17 @@ static void print_vcpu(const struct vcpu *v)
 		printf(",\"run_delay_start_ns\":null,\"cpu_start_ns\":null");
 	if (v->ex->opt.guest.hlt)
 		kstats_print(&v->kstats);
+	if (v->ex->opt.io_sleep_s > 0 || v->ex->opt.io_spin_s > 0) {
+		if (v->handler_ok)
+			printf(",\"io_handler\":{\"n\":%" PRIu64
+			       ",\"wall_ns\":%" PRIu64 ",\"cpu_ns\":%" PRIu64
+			       ",\"run_delay_ns\":%" PRIu64
+			       ",\"sleep_ns\":%" PRIu64 "}",
+			       v->h_n, v->h_wall_ns, v->h_cpu_ns, v->h_delay_ns,
+			       v->h_sleep_ns);
+		else
+			printf(",\"io_handler\":null");
+	}
 	putchar('}');
 }
 

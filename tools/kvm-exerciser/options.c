@@ -21,7 +21,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: " PROG " [--vcpus N] [--io N] [--mmio N] [--hlt N] [--cpuid N]\n"
 		"       [--port P] [--spin SECONDS] [--delay-start SECONDS] [--pin CPU]\n"
-		"       [--hlt-sleep SECONDS] [--hlt-wake SECONDS] [--name NAME] [-h]\n"
+		"       [--hlt-sleep SECONDS] [--hlt-wake SECONDS] [--name NAME]\n"
+		"       [--io-sleep SECONDS | --io-spin SECONDS] [-h]\n"
 		"\n"
 		"Runs N vCPUs (default 1, at most %d); each does, in order: --io byte OUTs\n"
 		"to port P (default 0x10), --mmio byte writes to unbacked gpa 0x%x,\n"
@@ -30,7 +31,10 @@ static void usage(FILE *f)
 		"before the first KVM_RUN; --hlt-sleep sleeps after each HLT exit, as a VMM\n"
 		"waits for an interrupt; --hlt-wake makes HLTs wait in the kernel (in-kernel\n"
 		"irqchip, one vCPU) for a timer interrupt the VMM raises every SECONDS, so\n"
-		"KVM's halt polling runs; --pin pins every vCPU thread to one CPU;\n"
+		"KVM's halt polling runs; --io-sleep and --io-spin make the handler of\n"
+		"each --io OUT sleep, or spin on its thread's CPU clock, that long, and\n"
+		"print per vCPU what the handlers took (\"io_handler\": wall, CPU and run\n"
+		"delay); --pin pins every vCPU thread to one CPU;\n"
 		"--name sets the process name (default " PROG ").\n"
 		"Prints one JSON line of observed exits per vCPU on stdout.\n",
 		GUEST_MAX_VCPUS, GUEST_MMIO_GPA, GUEST_DONE_PORT);
@@ -95,6 +99,8 @@ enum {
 	OPT_DELAY,
 	OPT_HLT_SLEEP,
 	OPT_HLT_WAKE,
+	OPT_IO_SLEEP,
+	OPT_IO_SPIN,
 	OPT_PIN,
 	OPT_NAME,
 };
@@ -110,6 +116,8 @@ static const struct option long_options[] = {
 	{ "delay-start", required_argument, NULL, OPT_DELAY },
 	{ "hlt-sleep", required_argument, NULL, OPT_HLT_SLEEP },
 	{ "hlt-wake", required_argument, NULL, OPT_HLT_WAKE },
+	{ "io-sleep", required_argument, NULL, OPT_IO_SLEEP },
+	{ "io-spin", required_argument, NULL, OPT_IO_SPIN },
 	{ "pin", required_argument, NULL, OPT_PIN },
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "help", no_argument, NULL, 'h' },
@@ -168,6 +176,12 @@ static int parse_option(int c, const char *arg, struct options *o)
 					  arg);
 		g->wake = !ret;
 		break;
+	case OPT_IO_SLEEP:
+		ret = parse_seconds("--io-sleep", arg, &o->io_sleep_s);
+		break;
+	case OPT_IO_SPIN:
+		ret = parse_seconds("--io-spin", arg, &o->io_spin_s);
+		break;
 	case OPT_PIN:
 		ret = parse_uint("--pin", arg, 0, CPU_SETSIZE - 1, &v);
 		o->pin = v;
@@ -218,6 +232,8 @@ int parse_args(int argc, char **argv, struct options *o)
 	/* the PIC's interrupts reach the boot vCPU only (LINT0) */
 	if (o->guest.wake && o->vcpus != 1)
 		return usage_error("--hlt-wake needs --vcpus 1");
+	if (o->io_sleep_s > 0 && o->io_spin_s > 0)
+		return usage_error("--io-sleep and --io-spin exclude each other");
 	if (o->guest.wake && o->hlt_sleep_s > 0)
 		return usage_error("--hlt-wake and --hlt-sleep exclude each other: "
 				   "with --hlt-wake no HLT exits to the VMM");

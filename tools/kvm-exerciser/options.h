@@ -14,6 +14,8 @@ struct options {
 	double delay_s;
 	double hlt_sleep_s;		/* sleep after each HLT exit */
 	double hlt_wake_s;		/* in-kernel halts: timer period */
+	double io_sleep_s;		/* each OUT's handler sleeps, or */
+	double io_spin_s;		/* spins on its thread's CPU clock */
 	int pin;			/* -1: no pinning */
 	const char *name;
 };
