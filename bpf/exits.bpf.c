@@ -20,6 +20,7 @@
 #include "vcpu_name.bpf.h"
 #include "core_fixes.bpf.h"
 #include "exits_maps.bpf.h"
+#include "exit_split.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -88,13 +89,18 @@ stat_get(__u64 pid_tgid, const struct exits_vcpu_state *st, __u8 kind,
 static __always_inline void close_exit(__u64 pid_tgid,
 				       struct exits_vcpu_state *st, __u64 now)
 {
+	__u64 ns = now - st->exit_ts, wait, block;
 	struct exits_val *val;
 
 	if (!st->exit_ts)
 		return;
+	split_end(st, bpf_get_current_task_btf(), now, ns, &wait, &block);
 	val = stat_get(pid_tgid, st, st->exit_kind, st->exit_reason);
-	if (val)
-		kp_hist_add(&val->hist, now - st->exit_ts);
+	if (val) {
+		kp_hist_add(&val->hist, ns);
+		val->wait_ns += wait;
+		val->block_ns += block;
+	}
 	st->exit_ts = 0;
 }
 
@@ -124,6 +130,7 @@ static __always_inline int on_exit(__s64 reason, __u32 isa, __u32 vcpu_id)
 	val = stat_get(pid_tgid, st, kind, reason);
 	if (val)
 		val->count++; /* only this thread writes its keys */
+	split_begin(st);
 	st->exit_ts = bpf_ktime_get_ns();
 	st->exit_reason = reason;
 	st->exit_kind = kind;
@@ -165,10 +172,14 @@ static __always_inline int on_userspace_exit(__u32 reason, int err)
 		if (st->user_ns_reason != reason)
 			val = stat_get(pid_tgid, st, EXITS_KIND_USER,
 				       st->user_ns_reason);
-		if (val)
+		if (val) {
 			kp_hist_add(&val->hist, st->user_ns);
+			val->wait_ns += st->user_wait_ns;
+			val->block_ns += st->user_block_ns;
+		}
 		st->user_ns_valid = 0;
 	}
+	split_begin(st);
 	st->user_ts = now;
 	st->user_reason = reason;
 	return 0;

@@ -41,6 +41,14 @@ struct exits_key {
  */
 struct exits_val {
 	__u64 count;
+	/*
+	 * Of the handling times in hist (kernel exits and userspace exits),
+	 * the part spent waiting for a CPU (runnable, preempted or woken)
+	 * and blocked (asleep): bpf/exit_split.bpf.h. The rest, hist.sum less
+	 * both, was on a CPU.
+	 */
+	__u64 wait_ns;
+	__u64 block_ns;
 	struct kp_hist hist;
 };
 
@@ -51,6 +59,15 @@ struct exits_vcpu_state {
 	__u64 user_ns;  /* handling time of the last re-entered userspace
 			 * exit, not yet in the map (see
 			 * exits_run() in kvmrun.bpf.c) */
+	/* where the pending handling (exit_ts or user_ts) spends its time:
+	 * bpf/exit_split.bpf.h */
+	__u64 off_ts;   /* off its CPU since (a traced switch out or a
+			 * wake-up), 0: on a CPU */
+	__u64 off_exec; /* its sum_exec_runtime at the switch out */
+	__u64 wait_ns;  /* since it began: waiting for a CPU, blocked */
+	__u64 block_ns;
+	__u64 user_wait_ns;  /* of user_ns: waiting, blocked */
+	__u64 user_block_ns;
 	__u32 exit_reason;
 	__u32 user_reason;
 	__u32 user_ns_reason;
@@ -59,7 +76,8 @@ struct exits_vcpu_state {
 	__u8 vcpu_known;
 	__u8 user_ns_valid;
 	__u8 name_read;   /* the thread's name was looked at for its index */
-	__u8 pad[6];
+	__u8 off_runnable; /* off_ts: runnable (waiting), else asleep */
+	__u8 pad[5];
 };
 
 #endif /* KP_EXITS_H */

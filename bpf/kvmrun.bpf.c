@@ -26,6 +26,7 @@
 #include "vcpu_name.bpf.h"
 #include "exits_maps.bpf.h"
 #include "sched_maps.bpf.h"
+#include "exit_split.bpf.h"
 
 /* Set by the loader while the exits or the sched probe runs. */
 bool exits_on = false;
@@ -49,6 +50,8 @@ static __always_inline void exits_run(struct task_struct *task, __u64 *now)
 		return;
 	*now = bpf_ktime_get_ns();
 	st->user_ns = *now - st->user_ts;
+	split_end(st, task, *now, st->user_ns, &st->user_wait_ns,
+		  &st->user_block_ns);
 	st->user_ns_reason = st->user_reason;
 	st->user_ns_valid = 1;
 	st->user_ts = 0;

@@ -33,6 +33,8 @@
 #include "kp_common.bpf.h"
 #include "core_fixes.bpf.h"
 #include "sched_maps.bpf.h"
+#include "exits_maps.bpf.h" /* the exits probe's, for exit_split.bpf.h */
+#include "exit_split.bpf.h"
 
 #define TASK_RUNNING 0
 #define WAITERS 8
@@ -324,6 +326,12 @@ static __always_inline int on_switch(struct task_struct *prev,
 			   BPF_CORE_READ(prev, se.sum_exec_runtime), now);
 	if (next_vcpu)
 		switch_in(cs, cpu, next_tid, mark, now);
+	/* where exit handling goes (task storage: BTF-typed only) */
+	if (btf && prev_vcpu)
+		split_out(prev, now, prev->se.sum_exec_runtime,
+			  kp_task_state(prev) == TASK_RUNNING);
+	if (btf && next_vcpu)
+		split_in(next, now);
 	return 0;
 }
 
@@ -340,6 +348,8 @@ static __always_inline int on_wakeup(struct task_struct *p, bool btf)
 	if (btf && (!p->bpf_storage ||
 		    !bpf_task_storage_get(&vcpus, p, NULL, 0)))
 		return 0;
+	if (btf) /* where exit handling goes: woken, it waits */
+		split_wake(p, bpf_ktime_get_ns());
 	tid = btf ? p->pid : BPF_CORE_READ(p, pid);
 	st = bpf_map_lookup_elem(&stats, &tid);
 	if (!st || st->wait_since)

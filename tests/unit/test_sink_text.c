@@ -16,7 +16,7 @@
 #include "user/core/hist.h"
 #include "user/sinks/sink.h"
 
-#define MAX_COLS 16
+#define MAX_COLS 24
 
 static struct kp_interval iv;
 static struct kp_opts opts;
@@ -106,6 +106,11 @@ static void fill_samples(void)
 	add(100, 101, 0, KP_M_UEXITS, "KVM_EXIT_IO", 10);
 	add(100, 102, 1, KP_M_HALT_TIME, "poll", 0);
 	add(100, 102, 1, KP_M_HALT_TIME, "poll", 0);
+	/* vCPU 0's VMM handling waited 0.1 s, was blocked 0.5 s + 0.3 s */
+	add(100, 101, 0, KP_M_UEXIT_ONCPU, "KVM_EXIT_IO", 20000000);
+	add(100, 101, 0, KP_M_UEXIT_WAIT, "KVM_EXIT_IO", 100000000);
+	add(100, 101, 0, KP_M_UEXIT_BLOCK, "KVM_EXIT_IO", 500000000);
+	add(100, 101, 0, KP_M_UEXIT_BLOCK, "KVM_EXIT_MMIO", 300000000);
 	/* vCPU 1 polled in vain for 0.2 s and vCPU 0 for 0.1 s: 15% */
 	add(100, 102, 1, KP_M_POLL_FAIL, "", 200000000);
 	add(100, 101, 0, KP_M_POLL_FAIL, "", 100000000);
@@ -135,7 +140,7 @@ static void interval__vm_row__rates_cpu_and_worst_vcpu_ready(void **state)
 	assert_non_null(strstr(buf, "22:13:20  1 VM(s) active, interval 2.00 s\n"));
 	assert_null(strstr(buf, "events lost"));
 	assert_null(strstr(buf, "host CPU")); /* /proc/stat not read */
-	assert_int_equal(row_of("100", line, sizeof(line), c), 16);
+	assert_int_equal(row_of("100", line, sizeof(line), c), 18);
 	assert_string_equal(c[1], "web");
 	assert_string_equal(c[2], "2");      /* vCPUs */
 	assert_string_equal(c[3], "60.0");   /* %CPU: the sum of the vCPUs */
@@ -143,14 +148,16 @@ static void interval__vm_row__rates_cpu_and_worst_vcpu_ready(void **state)
 	assert_string_equal(c[5], "-");      /* %LMT: no CPU limit measured */
 	assert_string_equal(c[6], "250");    /* exits/s */
 	assert_string_equal(c[7], "5");      /* exits to the VMM /s */
-	assert_string_equal(c[8], "1");      /* two halts in 2 s */
-	assert_string_equal(c[9], "15.0");   /* %PFAIL: the sum of the vCPUs */
-	assert_string_equal(c[10], "io");    /* top exit: 200/s, 80% */
-	assert_string_equal(c[11], "200/s");
-	assert_string_equal(c[12], "(80%)");
-	assert_string_equal(c[13], "KVM_EXIT_IO");
-	assert_string_equal(c[14], "5/s");
-	assert_string_equal(c[15], "(100%)");
+	assert_string_equal(c[8], "5.0");    /* %UWAIT: 0.1 s of 2 s */
+	assert_string_equal(c[9], "40.0");   /* %UBLK: 0.8 s, every reason */
+	assert_string_equal(c[10], "1");     /* two halts in 2 s */
+	assert_string_equal(c[11], "15.0");  /* %PFAIL: the sum of the vCPUs */
+	assert_string_equal(c[12], "io");    /* top exit: 200/s, 80% */
+	assert_string_equal(c[13], "200/s");
+	assert_string_equal(c[14], "(80%)");
+	assert_string_equal(c[15], "KVM_EXIT_IO");
+	assert_string_equal(c[16], "5/s");
+	assert_string_equal(c[17], "(100%)");
 	/* no per-vCPU rows without --vcpus */
 	assert_int_equal(row_of("vcpu0", line, sizeof(line), c), 0);
 }
@@ -186,8 +193,9 @@ static void interval__vcpus_option__a_row_per_vcpu(void **state)
 	assert_true(row_of("vcpu1", line, sizeof(line), c) >= 9);
 	assert_string_equal(c[4], "-");      /* no cpu time measured */
 	assert_string_equal(c[5], "5.0");
-	assert_string_equal(c[9], "1");      /* halts/s: 2 halts / 2 s */
-	assert_string_equal(c[10], "10.0");  /* %PFAIL: 0.2 s of 2 s */
+	assert_string_equal(c[9], "-");      /* %UWAIT: vCPU 1 has no split */
+	assert_string_equal(c[11], "1");     /* halts/s: 2 halts / 2 s */
+	assert_string_equal(c[12], "10.0");  /* %PFAIL: 0.2 s of 2 s */
 	assert_true(row_of("vcpu?", line, sizeof(line), c) >= 9);
 	assert_string_equal(c[2], "103");
 	assert_string_equal(c[5], "-");      /* no run delay: not 0.0 */
@@ -204,13 +212,15 @@ static void interval__no_run_delay__shows_a_dash(void **state)
 	strcpy(iv.vms[0].comm, "qemu-kvm");
 	assert_int_equal(sink.interval(&sink, &iv), 0);
 	output();
-	assert_int_equal(row_of("200", line, sizeof(line), c), 14);
+	assert_int_equal(row_of("200", line, sizeof(line), c), 16);
 	assert_string_equal(c[1], "qemu-kvm"); /* no domain name: comm */
 	assert_string_equal(c[3], "-");
 	assert_string_equal(c[4], "-");
-	assert_string_equal(c[9], "-");      /* no halt polling measured */
-	assert_string_equal(c[10], "hlt");
-	assert_string_equal(c[13], "-");     /* no exit to the VMM */
+	assert_string_equal(c[8], "-");      /* no split (no sched probe) */
+	assert_string_equal(c[9], "-");
+	assert_string_equal(c[11], "-");     /* no halt polling measured */
+	assert_string_equal(c[12], "hlt");
+	assert_string_equal(c[15], "-");     /* no exit to the VMM */
 }
 
 static void interval__lost_events__say_where_to_look(void **state)

@@ -140,6 +140,28 @@ check(($vms | length) > 0; "vm records for the exerciser (pid \($t.pid))";
 		"kvmprobe \($ugot | tojson)")
 	  else empty end)),
 
+# Where exit handling goes (exits + sched, BTF-typed programs only): per
+# reason, on a CPU + waiting + blocked is exit_time's sum, to the ns; with
+# raw tracepoints there is no split at all.
+(($vms | map(.exit_time // {} | map_values(.sum_ns)) | add_counts) as $sum
+	| ($vms | map(.exit_oncpu_ns // {}) | add_counts) as $on
+	| ($vms | map(.exit_waiting_ns // {}) | add_counts) as $w
+	| ($vms | map(.exit_blocked_ns // {}) | add_counts) as $b
+	| if $mode == "tp_btf" then
+		check(($on | length) > 0;
+			"exit handling is split into on a CPU, waiting and blocked";
+			"no exit_oncpu_ns in the records"),
+		(["io", "npf", "hlt", "cpuid"][] as $r
+		| (($on[$r] // 0) + ($w[$r] // 0) + ($b[$r] // 0)) as $parts
+		| check($parts == ($sum[$r] // 0);
+			"exit_time.\($r): on a CPU + waiting + blocked is its sum_ns";
+			"\($parts) != \($sum[$r] // 0)"))
+	else
+		check(($on | length) == 0 and ($w | length) == 0 and ($b | length) == 0;
+			"no exit handling split with raw tracepoints";
+			"oncpu \($on | tojson), waiting \($w | tojson), blocked \($b | tojson)")
+	end),
+
 # The sched probe loads on this kernel too (tp_btf: task storage marks;
 # tracepoint mode: raw_tp) and measures each vCPU's run delay and CPU time.
 # Its exact comparison with schedstat is tests/integration/test_sched_truth

@@ -46,6 +46,80 @@ static const struct kp_metric_desc metrics[KP_M__COUNT] = {
 		.help = "Time the VMM took to handle an exit to userspace, from "
 			"kvm_userspace_exit to the thread's next KVM_RUN.",
 	},
+	[KP_M_EXIT_ONCPU] = {
+		.json = "exit_oncpu_ns",
+		.prom = "kvmprobe_exit_handling_oncpu_seconds_total",
+		.label = "reason",
+		.probe = "exits",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_VCPU,
+		.unit = KP_UNIT_NS,
+		.help = "Of exit_time, the time the vCPU thread was on a CPU. "
+			"Needs the sched probe's BTF-typed sched_switch "
+			"(per-event tier): absent without it",
+	},
+	[KP_M_EXIT_WAIT] = {
+		.json = "exit_waiting_ns",
+		.prom = "kvmprobe_exit_handling_waiting_seconds_total",
+		.label = "reason",
+		.probe = "exits",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_VCPU,
+		.unit = KP_UNIT_NS,
+		.help = "Of exit_time, the time the vCPU thread waited for a "
+			"CPU, runnable (preempted, or woken and queued): the "
+			"kernel's run_delay. Absent without the sched probe",
+	},
+	[KP_M_EXIT_BLOCK] = {
+		.json = "exit_blocked_ns",
+		.prom = "kvmprobe_exit_handling_blocked_seconds_total",
+		.label = "reason",
+		.probe = "exits",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_VCPU,
+		.unit = KP_UNIT_NS,
+		.help = "Of exit_time, the time the vCPU thread slept (a page "
+			"fault's I/O, a lock): off its CPU and not runnable. "
+			"Absent without the sched probe",
+	},
+	[KP_M_UEXIT_ONCPU] = {
+		.json = "userspace_oncpu_ns",
+		.prom = "kvmprobe_userspace_exit_handling_oncpu_seconds_total",
+		.label = "reason",
+		.probe = "exits",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_VCPU,
+		.unit = KP_UNIT_NS,
+		.help = "Of userspace_time, the time the vCPU thread was on a "
+			"CPU (the VMM's handler running, the way in and out "
+			"of the kernel). Needs the sched probe's BTF-typed "
+			"sched_switch (per-event tier): absent without it",
+	},
+	[KP_M_UEXIT_WAIT] = {
+		.json = "userspace_waiting_ns",
+		.prom = "kvmprobe_userspace_exit_handling_waiting_seconds_total",
+		.label = "reason",
+		.probe = "exits",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_VCPU,
+		.unit = KP_UNIT_NS,
+		.help = "Of userspace_time, the time the vCPU thread waited for "
+			"a CPU, runnable (preempted, or woken and queued): "
+			"the kernel's run_delay. Absent without the sched "
+			"probe",
+	},
+	[KP_M_UEXIT_BLOCK] = {
+		.json = "userspace_blocked_ns",
+		.prom = "kvmprobe_userspace_exit_handling_blocked_seconds_total",
+		.label = "reason",
+		.probe = "exits",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_VCPU,
+		.unit = KP_UNIT_NS,
+		.help = "Of userspace_time, the time the vCPU thread slept "
+			"(the VMM waiting on a lock, its I/O thread, a page "
+			"fault's I/O). Absent without the sched probe",
+	},
 	[KP_M_HALT_TIME] = {
 		.json = "halt",
 		.prom = "kvmprobe_halt_seconds",

@@ -14,6 +14,12 @@ enum kp_metric_id {
 	KP_M_EXIT_TIME,
 	KP_M_UEXITS,
 	KP_M_UEXIT_TIME,
+	KP_M_EXIT_ONCPU,   /* where exit handling goes: bpf/exit_split.bpf.h */
+	KP_M_EXIT_WAIT,
+	KP_M_EXIT_BLOCK,
+	KP_M_UEXIT_ONCPU,
+	KP_M_UEXIT_WAIT,
+	KP_M_UEXIT_BLOCK,
 	KP_M_HALT_TIME,
 	/* halt polling, from KVM's own vCPU counters (probe haltpoll) */
 	KP_M_HALTS,

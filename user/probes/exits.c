@@ -156,12 +156,34 @@ err_free:
 	return err;
 }
 
+/*
+ * Where the handling times in d went: on a CPU, waiting, blocked (the
+ * metrics from split_m on, in that order). On a CPU is what the other two
+ * leave of the histogram's sum.
+ */
+static int add_split(struct kp_interval *iv, const struct exits_key *key,
+		     int vcpu, enum kp_metric_id split_m, const char *name,
+		     const struct exits_val *d)
+{
+	uint64_t off = d->wait_ns + d->block_ns;
+	uint64_t v[3] = {
+		d->hist.sum > off ? d->hist.sum - off : 0, d->wait_ns,
+		d->block_ns,
+	};
+	int i, err = 0;
+
+	for (i = 0; i < 3 && !err; i++)
+		err = kp_interval_add(iv, key->pid, key->tid, vcpu,
+				      split_m + i, name, v[i], NULL);
+	return err;
+}
+
 static int decode(const void *k, const uint64_t *delta, void *arg)
 {
 	const struct exits_val *d = (const struct exits_val *)delta;
 	const struct exits_key *key = k;
 	struct kp_interval *iv = arg;
-	enum kp_metric_id count_m, hist_m;
+	enum kp_metric_id count_m, hist_m, split_m;
 	char buf[KP_REASON_NAME_MAX];
 	const char *name;
 	int vcpu, err;
@@ -173,10 +195,12 @@ static int decode(const void *k, const uint64_t *delta, void *arg)
 	case EXITS_KIND_VMX:
 		count_m = KP_M_EXITS;
 		hist_m = KP_M_EXIT_TIME;
+		split_m = KP_M_EXIT_ONCPU;
 		break;
 	case EXITS_KIND_USER:
 		count_m = KP_M_UEXITS;
 		hist_m = KP_M_UEXIT_TIME;
+		split_m = KP_M_UEXIT_ONCPU;
 		break;
 	case EXITS_KIND_HALT:
 		return kp_interval_add(iv, key->pid, key->tid, vcpu,
@@ -192,8 +216,11 @@ static int decode(const void *k, const uint64_t *delta, void *arg)
 	}
 	if (!d->hist.count)
 		return 0;
-	return kp_interval_add(iv, key->pid, key->tid, vcpu, hist_m, name, 0,
-			       &d->hist);
+	err = kp_interval_add(iv, key->pid, key->tid, vcpu, hist_m, name, 0,
+			      &d->hist);
+	if (err || !kp_kvmrun_split())
+		return err;
+	return add_split(iv, key, vcpu, split_m, name, d);
 }
 
 static int kp_exits_read(void *state, struct kp_interval *iv)

@@ -13,6 +13,7 @@ static struct {
 	struct kvmrun_bpf *skel;
 	struct kp_progs progs;
 	struct kp_probe_status st;
+	bool split; /* kp_kvmrun_set_split() */
 } run;
 
 /* The sched probe's index in the table: its stats map is sized for it. */
@@ -105,6 +106,16 @@ void kp_kvmrun_enable(enum kp_kvmrun_user who, bool on)
 		run.skel->bss->exits_on = on;
 	else
 		run.skel->bss->sched_on = on;
+}
+
+void kp_kvmrun_set_split(bool on)
+{
+	__atomic_store_n(&run.split, on && run.skel, __ATOMIC_RELAXED);
+}
+
+bool kp_kvmrun_split(void)
+{
+	return __atomic_load_n(&run.split, __ATOMIC_RELAXED);
 }
 
 uint64_t kp_kvmrun_lost(void)

@@ -31,6 +31,14 @@ struct kvmrun_bpf *kp_kvmrun_join(const struct kp_probe_env *env,
 				  struct kp_prog_status *ps);
 /* Turn who's part of the marker on once its probe is attached, or off. */
 void kp_kvmrun_enable(enum kp_kvmrun_user who, bool on);
+/*
+ * Whether the sched probe's BTF-typed sched_switch programs share the
+ * exits probe's per-thread state: then exit handling times are split into
+ * on a CPU, waiting and blocked (bpf/exit_split.bpf.h). Set by the sched
+ * probe, read by the exits probe.
+ */
+void kp_kvmrun_set_split(bool on);
+bool kp_kvmrun_split(void);
 /* Events the marker lost (a full sched stats map). */
 uint64_t kp_kvmrun_lost(void);
 void kp_kvmrun_leave(void);

@@ -90,6 +90,10 @@ static int sched_open(void *p, const struct kp_probe_env *env,
 	if (!err && ss->run)
 		err = bpf_map__reuse_fd(skel->maps.stats,
 					bpf_map__fd(ss->run->maps.stats));
+	/* the exits probe's state: where exit handling goes */
+	if (!err && ss->run)
+		err = bpf_map__reuse_fd(skel->maps.vcpu_state,
+					bpf_map__fd(ss->run->maps.vcpu_state));
 	if (err)
 		return err;
 	pp->ev[0] = kp_event_raw("sched_switch", skel->progs.switch_btf,
@@ -125,6 +129,7 @@ static void state_free(struct sched_state *ss)
 	if (!ss)
 		return;
 	if (ss->joined) {
+		kp_kvmrun_set_split(false);
 		kp_kvmrun_enable(KP_KVMRUN_SCHED, false);
 		kp_kvmrun_leave();
 	}
@@ -256,6 +261,8 @@ static int kp_sched_start(const struct kp_probe_env *env, void **state,
 	st->progs[SEED].name = "vcpu_seed";
 	st->nprogs = SEED + 1;
 	kp_kvmrun_enable(KP_KVMRUN_SCHED, true);
+	kp_kvmrun_set_split(ss->run && st->progs[0].how &&
+			    !strcmp(st->progs[0].how, "tp_btf"));
 	seed(ss, env, &st->progs[SEED]);
 	st->attached = true;
 	*state = ss;

@@ -51,6 +51,18 @@ static void pct_cell(const struct kp_sample_set *s, enum kp_metric_id m,
 		snprintf(buf, len, "-");
 }
 
+/* The time of m's samples in s (ns, any label) as a percentage of secs,
+ * as %CPU is: "-" when s has none (m not measured). */
+static void time_cell(const struct kp_sample_set *s, enum kp_metric_id m,
+		      double secs, char *buf, size_t len)
+{
+	if (kp_sample_first(s, m) == s->n)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.1f",
+			 kp_sample_sum(s, m) / (secs * 1e7));
+}
+
 /* The largest %RDY (m: run delay) or %LMT (m: limited) of vm's vCPUs
  * (esxtop's VM row sums; the worst vCPU is what a starved guest feels),
  * as kp_interval_finish derived it; "-" when none was measured. */
@@ -69,15 +81,17 @@ static void row(FILE *f, const char *who, const char *name, size_t nvcpus,
 		const struct kp_sample_set *s, const char *rdy, const char *lmt,
 		double secs)
 {
-	char top_e[48], top_u[48], cpu[16], pfail[16];
+	char top_e[48], top_u[48], cpu[16], pfail[16], uwt[16], ublk[16];
 
 	top_label(s, KP_M_EXITS, secs, top_e, sizeof(top_e));
 	top_label(s, KP_M_UEXITS, secs, top_u, sizeof(top_u));
 	pct_cell(s, KP_M_CPU_TIME, cpu, sizeof(cpu));
 	pct_cell(s, KP_M_POLL_FAIL, pfail, sizeof(pfail));
-	fprintf(f, "%-8s %-16.16s %5zu %6s %6s %6s %10.0f %10.0f %9.0f %6s  %-22s %s\n",
+	time_cell(s, KP_M_UEXIT_WAIT, secs, uwt, sizeof(uwt));
+	time_cell(s, KP_M_UEXIT_BLOCK, secs, ublk, sizeof(ublk));
+	fprintf(f, "%-8s %-16.16s %5zu %6s %6s %6s %10.0f %10.0f %6s %6s %9.0f %6s  %-22s %s\n",
 		who, name, nvcpus, cpu, rdy, lmt, kp_sample_sum(s, KP_M_EXITS) / secs,
-		kp_sample_sum(s, KP_M_UEXITS) / secs,
+		kp_sample_sum(s, KP_M_UEXITS) / secs, uwt, ublk,
 		hist_count(s, KP_M_HALT_TIME) / secs, pfail, top_e, top_u);
 }
 
@@ -181,9 +195,10 @@ static int text_interval(struct kp_sink *s, const struct kp_interval *iv)
 		"");
 	if (!iv->nvms)
 		goto host;
-	fprintf(s->out, "%-8s %-16s %5s %6s %6s %6s %10s %10s %9s %6s  %-22s %s\n",
+	fprintf(s->out, "%-8s %-16s %5s %6s %6s %6s %10s %10s %6s %6s %9s %6s  %-22s %s\n",
 		"PID", "NAME", "VCPUS", "%CPU", "%RDY", "%LMT", "EXITS/s", "UEXITS/s",
-		"HALTS/s", "%PFAIL", "TOP EXIT", "TOP USERSPACE EXIT");
+		"%UWAIT", "%UBLK", "HALTS/s", "%PFAIL", "TOP EXIT",
+		"TOP USERSPACE EXIT");
 	for (i = 0; i < iv->nvms; i++) {
 		const struct kp_vm_rec *vm = &iv->vms[i];
 
