@@ -32,6 +32,16 @@ in_ns() { # PLACE CMD...: run CMD in the place's namespace
 	if [ -n "$n" ]; then ip netns exec "$n" "$@"; else "$@"; fi
 }
 stat_of() { in_ns "$1" cat "/sys/class/net/$tap/statistics/$2"; }
+# readers_say PATTERN: wait (5 s at most) until every reader printed it
+readers_say() {
+	local p i
+	for p in "${places[@]}"; do
+		for i in $(seq 1 100); do
+			grep -qs "$1" "$TMP/reader_$p.out" && break
+			sleep 0.05
+		done
+	done
+}
 
 ip netns add "$nsa" 2>/dev/null && ip netns add "$nsb" 2>/dev/null ||
 	skip "cannot create network namespaces"
@@ -45,11 +55,8 @@ for p in "${places[@]}"; do
 		>"$TMP/reader_$p.out" 2>"$TMP/reader_$p.err" &
 	BG_PIDS+=("$!")
 done
+readers_say '"ready"'
 for p in "${places[@]}"; do
-	for i in $(seq 1 100); do
-		grep -qs '"ready"' "$TMP/reader_$p.out" && break
-		sleep 0.05
-	done
 	grep -q '"ready"' "$TMP/reader_$p.out" ||
 		{ not_ok "tap-exerciser in $p did not attach: $(cat "$TMP/reader_$p.err")"; finish; }
 	# the reader itself, not the shell that started it
@@ -96,22 +103,12 @@ done
 for p in "${places[@]}"; do # VM -> host
 	kill -USR1 "${READER[$p]}"
 done
-for p in "${places[@]}"; do
-	for i in $(seq 1 100); do
-		grep -q '"sent"' "$TMP/reader_$p.out" && break
-		sleep 0.05
-	done
-done
+readers_say '"sent"'
 sleep 0.6
 for p in "${places[@]}"; do
 	kill -TERM "${READER[$p]}"
 done
-for p in "${places[@]}"; do
-	for i in $(seq 1 100); do
-		grep -q '"read"' "$TMP/reader_$p.out" && break
-		sleep 0.05
-	done
-done
+readers_say '"read"'
 sleep 0.4
 PROBE_PID=$kp_pid stop_probe
 PROBE_PID=$kp_all stop_probe
