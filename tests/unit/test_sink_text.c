@@ -2,7 +2,7 @@
 /*
  * Unit tests for user/sinks/sink_text.c: the esxtop-like table, written to
  * a memory stream. Rows are split into whitespace-separated columns:
- * PID NAME VCPUS %CPU %RDY %LMT EXITS/s UEXITS/s HALTS/s %PFAIL TOP-EXIT...
+ * PID NAME VCPUS %CPU %RDY %LMT EXITS/s UEXITS/s %UWAIT %UBLK HALTS/s %PFAIL TOP-EXIT...
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -23,8 +23,11 @@ static const char *const recs[] = {
 	"[[8192,600]]}},"
 	"\"memory\":{\"rss_kib\":2048,\"balloon_current_kib\":1048576},"
 	"\"halts\":300,\"poll_fail_pct\":12.500,"
+	"\"userspace_waiting_ns\":{\"IO\":100000000,\"MMIO\":20000000},"
+	"\"userspace_blocked_ns\":{\"IO\":600000000},"
 	"\"vcpus\":[{\"index\":1,\"tid\":102,\"cpu_pct\":20.000,"
 	"\"halts\":100,\"poll_fail_pct\":2.500,"
+	"\"userspace_blocked_ns\":{\"IO\":200000000},"
 	"\"run_delay\":{\"ready_pct\":0.600}},"
 	"{\"index\":0,\"tid\":101,\"cpu_pct\":30.000,"
 	"\"run_delay\":{\"ready_pct\":0.400}}]}",
@@ -104,6 +107,12 @@ static void frame__records__give_the_record_numbers_and_rates(void **state)
 	assert_true(calm->pfail == 12.5);
 	assert_true(isnan(busy->halts_s));    /* no haltpoll figures */
 	assert_true(isnan(busy->pfail));
+	/* 0.12 s and 0.6 s of VMM handling in 2 s; none measured: NAN */
+	assert_true(fabs(calm->uwait - 6.0) < 1e-9);
+	assert_true(fabs(calm->ublk - 30.0) < 1e-9);
+	assert_true(isnan(busy->uwait) && isnan(busy->ublk));
+	assert_true(fabs(calm->vcpus[0].ublk - 10.0) < 1e-9);
+	assert_true(isnan(calm->vcpus[0].uwait));
 	assert_int_equal(calm->vcpus[0].tid, 102);
 	assert_true(calm->vcpus[0].halts_s == 50.0);
 	assert_true(calm->vcpus[0].pfail == 2.5);

@@ -48,6 +48,7 @@ static double rate(double v, double secs)
 	return isnan(v) ? NAN : v / secs;
 }
 
+
 /* Merge a HIST object (docs/output.md) into h. */
 static void hist_from_json(struct kp_hist *h, struct json_object *o)
 {
@@ -119,6 +120,15 @@ static double top_labels(struct json_object *o, char *buf, size_t len)
 	return (double)total;
 }
 
+/* The ns of every label of o as a percentage of secs (as %USED); NAN when
+ * o is absent. */
+static double labels_pct(struct json_object *o, double secs)
+{
+	char scratch[KP_TOP_STR];
+
+	return rate(top_labels(o, scratch, sizeof(scratch)), secs * 1e7);
+}
+
 /* The first of preempted_by: "comm pid 33%" */
 static void neighbour(struct json_object *a, double secs, char *buf,
 		      size_t len)
@@ -175,6 +185,8 @@ static int vcpus_from_json(struct kp_top_vm *vm, struct json_object *a,
 					      scratch, sizeof(scratch)), secs);
 		c->halts_s = num(o, "halts") / secs;
 		c->pfail = num(o, "poll_fail_pct");
+		c->uwait = labels_pct(get(o, "userspace_waiting_ns"), secs);
+		c->ublk = labels_pct(get(o, "userspace_blocked_ns"), secs);
 	}
 	return 0;
 }
@@ -290,6 +302,8 @@ static int vm_from_json(struct kp_top_vm *vm, struct json_object *rec,
 	vm->vmm_p99 = p99_of_labels(get(rec, "userspace_time"));
 	vm->halts_s = num(rec, "halts") / secs;
 	vm->pfail = num(rec, "poll_fail_pct");
+	vm->uwait = labels_pct(get(rec, "userspace_waiting_ns"), secs);
+	vm->ublk = labels_pct(get(rec, "userspace_blocked_ns"), secs);
 	vm->bal_cur = num(mem, "balloon_current_kib");
 	vm->bal_max = num(mem, "balloon_max_kib");
 	vm->rss = num(mem, "rss_kib");
@@ -420,7 +434,7 @@ int kp_top_frame_add(struct kp_top_frame *f, struct kp_top_alerts *a,
 		snprintf(vm->name, sizeof(vm->name), "(host)");
 		vm->used = vm->rdy = vm->maxrdy = vm->preempt_s = NAN;
 		vm->exits_s = vm->uexits_s = vm->exit_p99 = NAN;
-		vm->halts_s = vm->pfail = NAN;
+		vm->halts_s = vm->pfail = vm->uwait = vm->ublk = NAN;
 		vm->vmm_p99 = vm->bal_cur = vm->bal_max = vm->rss = NAN;
 		vm->swin = vm->swout = vm->majflt = NAN;
 		snprintf(vm->neighbour, sizeof(vm->neighbour), "-");
@@ -500,6 +514,8 @@ static const struct kp_top_col exit_cols[] = {
 	{ "VMM p99us", 10, 1, false, false },
 	{ "HALTS/s", 8, 0, false, false },
 	{ "%PFAIL", 6, 1, false, false },
+	{ "%UWAIT", 6, 1, false, false },
+	{ "%UBLK", 6, 1, false, false },
 };
 
 static const struct kp_top_col disk_cols[] = {
@@ -711,6 +727,8 @@ static void vcpu_row(struct kp_top_row *r, const struct kp_top_vcpu *c,
 		r->c[3].v = c->uexits_s;
 		r->c[8].v = c->halts_s;
 		r->c[9].v = c->pfail;
+		r->c[10].v = c->uwait;
+		r->c[11].v = c->ublk;
 	}
 }
 
@@ -726,6 +744,8 @@ static void exit_row(struct kp_top_row *r, const struct kp_top_vm *vm)
 	r->c[7].v = vm->vmm_p99;
 	r->c[8].v = vm->halts_s;
 	r->c[9].v = vm->pfail;
+	r->c[10].v = vm->uwait;
+	r->c[11].v = vm->ublk;
 }
 
 static void disk_row(struct kp_top_row *r, const struct kp_top_vm *vm,

@@ -22,6 +22,7 @@ struct kp_top_vcpu {
 	uint32_t tid;
 	double used, rdy, preempt_s, exits_s, uexits_s; /* NAN: absent */
 	double halts_s, pfail;
+	double uwait, ublk; /* userspace exits waiting, blocked: % of time */
 	char neighbour[KP_TOP_STR];
 };
 
@@ -43,6 +44,8 @@ struct kp_top_vm {
 	char neighbour[KP_TOP_STR];
 	double exits_s, uexits_s, exit_p99, vmm_p99;
 	double halts_s, pfail; /* halts/s, poll_fail_pct; NAN: absent */
+	double uwait, ublk; /* userspace exits waiting, blocked: % of the
+			     * interval, as %USED; NAN: no split */
 	char top_exits[KP_TOP_STR], top_uexits[KP_TOP_STR];
 	double bal_cur, bal_max, rss, swin, swout, majflt;
 	struct kp_top_vcpu *vcpus;
