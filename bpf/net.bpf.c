@@ -55,7 +55,8 @@ struct {
 } watch_ns SEC(".maps");
 
 /*
- * skb -> when the timed packet was handed to a watched tap. LRU: a packet
+ * skb -> when (ns) the timed packet was handed to a watched tap; the tap
+ * it is delivered from is the skb's device then. LRU: a packet
  * freed on a path without a tracepoint, or timed at one end and not at the
  * other because the shift changed in between, ages out.
  */
@@ -63,7 +64,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
-	__type(value, struct net_pending);
+	__type(value, __u64);
 } pending SEC(".maps");
 
 struct {
@@ -142,26 +143,23 @@ static __always_inline struct net_val *stat_get(const struct net_dev *nd,
 static __always_inline int on_xmit(const struct sk_buff *skb,
 				   const struct net_device *dev, bool btf)
 {
-	struct net_pending p = {};
-	__u64 key = (__u64)skb;
+	__u64 key = (__u64)skb, ts;
 	struct net_dev nd;
 	__u32 w;
 
 	w = watched(dev, &nd, btf);
 	if (!w || !timed(skb, w, btf))
 		return 0;
-	p.ts = bpf_ktime_get_ns();
-	p.netns = nd.netns;
-	p.ifindex = nd.ifindex;
-	bpf_map_update_elem(&pending, &key, &p, BPF_ANY);
+	ts = bpf_ktime_get_ns();
+	bpf_map_update_elem(&pending, &key, &ts, BPF_ANY);
 	return 0;
 }
 
 static __always_inline int on_consume(const struct sk_buff *skb, bool btf)
 {
 	__u64 key = (__u64)skb, delay;
-	struct net_pending *p;
 	struct net_val *v;
+	__u64 *ts;
 	struct net_dev nd;
 	__u32 w;
 
@@ -170,10 +168,10 @@ static __always_inline int on_consume(const struct sk_buff *skb, bool btf)
 		return 0;
 	/* absent: not handed to a tap (one the VM sent, freed by a host
 	 * socket), or timed under another shift */
-	p = bpf_map_lookup_elem(&pending, &key);
-	if (!p)
+	ts = bpf_map_lookup_elem(&pending, &key);
+	if (!ts)
 		return 0;
-	delay = bpf_ktime_get_ns() - p->ts;
+	delay = bpf_ktime_get_ns() - *ts;
 	bpf_map_delete_elem(&pending, &key);
 	v = stat_get(&nd, NET_KIND_DELIVERY, 0);
 	if (!v)

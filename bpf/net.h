@@ -49,11 +49,4 @@ struct net_val {
 	struct kp_hist hist;
 };
 
-/* A timed packet handed to a watched tap and not yet taken, keyed by skb. */
-struct net_pending {
-	__u64 ts;
-	__u32 netns;
-	__u32 ifindex;
-};
-
 #endif /* KP_NET_H */
