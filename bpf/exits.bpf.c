@@ -89,11 +89,12 @@ stat_get(__u64 pid_tgid, const struct exits_vcpu_state *st, __u8 kind,
 static __always_inline void close_exit(__u64 pid_tgid,
 				       struct exits_vcpu_state *st, __u64 now)
 {
-	__u64 ns = now - st->exit_ts, wait, block;
 	struct exits_val *val;
+	__u64 ns, wait, block;
 
 	if (!st->exit_ts)
 		return;
+	ns = now - st->exit_ts;
 	split_end(st, bpf_get_current_task_btf(), now, ns, &wait, &block);
 	val = stat_get(pid_tgid, st, st->exit_kind, st->exit_reason);
 	if (val) {

@@ -238,8 +238,8 @@ static __always_inline void charge(struct cpu_state *cs, __u32 cpu,
  * last left a CPU): its wait ended then.
  */
 static __always_inline void switch_out(struct cpu_state *cs, __u32 cpu,
-				       struct task_struct *prev, __u32 tid,
-				       __u64 exec, __u64 now)
+				       __u32 tid, __u64 exec, bool runnable,
+				       __u64 now)
 {
 	struct sched_stats *st;
 	__u64 at, slice;
@@ -256,7 +256,7 @@ static __always_inline void switch_out(struct cpu_state *cs, __u32 cpu,
 	st->exec_seen = exec;
 	run_end(st, now, slice);
 	/* still runnable: preempted (what schedstat counts as run delay) */
-	if (kp_task_state(prev) != TASK_RUNNING)
+	if (!runnable)
 		return;
 	st->preemptions++;
 	start_wait(st, tid, cs, cpu, now);
@@ -289,7 +289,8 @@ static __always_inline int on_switch(struct task_struct *prev,
 	struct sched_vcpu_mark *mark = NULL;
 	bool prev_vcpu, next_vcpu;
 	struct cpu_state *cs;
-	__u64 now;
+	__u64 now, exec;
+	bool runnable;
 
 	cs = bpf_map_lookup_elem(&cpus, &cpu);
 	if (!cs)
@@ -320,18 +321,20 @@ static __always_inline int on_switch(struct task_struct *prev,
 	now = bpf_ktime_get_ns();
 	if (cs->nwait)
 		charge(cs, cpu, prev, prev_tid, now, btf);
-	if (prev_vcpu)
-		switch_out(cs, cpu, prev, prev_tid, btf ?
-			   prev->se.sum_exec_runtime :
-			   BPF_CORE_READ(prev, se.sum_exec_runtime), now);
-	if (next_vcpu)
+	if (prev_vcpu) {
+		exec = btf ? prev->se.sum_exec_runtime :
+		       BPF_CORE_READ(prev, se.sum_exec_runtime);
+		runnable = kp_task_state(prev) == TASK_RUNNING;
+		switch_out(cs, cpu, prev_tid, exec, runnable, now);
+		/* where exit handling goes (task storage: BTF-typed only) */
+		if (btf)
+			split_out(prev, now, exec, runnable);
+	}
+	if (next_vcpu) {
 		switch_in(cs, cpu, next_tid, mark, now);
-	/* where exit handling goes (task storage: BTF-typed only) */
-	if (btf && prev_vcpu)
-		split_out(prev, now, prev->se.sum_exec_runtime,
-			  kp_task_state(prev) == TASK_RUNNING);
-	if (btf && next_vcpu)
-		split_in(next, now);
+		if (btf)
+			split_in(next, now);
+	}
 	return 0;
 }
 
@@ -344,12 +347,13 @@ static __always_inline int on_wakeup(struct task_struct *p, bool btf)
 	struct sched_stats *st;
 	struct cpu_state *cs;
 	__u32 tid, cpu;
+	__u64 now = 0;
 
 	if (btf && (!p->bpf_storage ||
 		    !bpf_task_storage_get(&vcpus, p, NULL, 0)))
 		return 0;
 	if (btf) /* where exit handling goes: woken, it waits */
-		split_wake(p, bpf_ktime_get_ns());
+		split_wake(p, &now);
 	tid = btf ? p->pid : BPF_CORE_READ(p, pid);
 	st = bpf_map_lookup_elem(&stats, &tid);
 	if (!st || st->wait_since)
@@ -358,7 +362,7 @@ static __always_inline int on_wakeup(struct task_struct *p, bool btf)
 		return 0;
 	cpu = kp_task_cpu(p);
 	cs = bpf_map_lookup_elem(&cpus, &cpu);
-	start_wait(st, tid, cs, cpu, bpf_ktime_get_ns());
+	start_wait(st, tid, cs, cpu, now ? now : bpf_ktime_get_ns());
 	return 0;
 }
 
