@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* /proc/<pid>/cgroup: libvirt's machine scope, \xNN escapes. */
+/* /proc/<pid>/cgroup: libvirt's machine scope, \xNN escapes; a pod's. */
 #include "tests/fuzz/fuzz.h"
 #include "user/identity/vmproc.h"
 
@@ -13,6 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!kp_parse_machine_cgroup(s, &m) &&
 	    strnlen(m.name, sizeof(m.name)) == sizeof(m.name))
 		abort();
+	(void)kp_parse_kube_cgroup(s);
 	free(s);
 	return 0;
 }

@@ -84,13 +84,14 @@ struct first_sight {
 	size_t ndisks;
 };
 
-/* What the scanner knows about a VMM process. */
 /* A tap device a VMM holds, in the VMM's network namespace. */
 struct vmm_tap {
 	char name[IF_NAMESIZE];
 	uint32_t netns;        /* 0: unknown */
 	unsigned int ifindex;  /* 0: unknown */
 };
+
+/* What the scanner knows about a VMM process. */
 
 struct vmm {
 	struct kp_qemu_args args;
@@ -444,15 +445,18 @@ static void vmm_refresh(struct kp_resolver *r, struct proc_entry *e,
 			const struct kp_proc_stat *st, double now)
 {
 	struct vmm *m = e->vmm;
+	char cg[4096];
 
 	if (!m->has_args)
 		m->has_args = !kp_proc_read_qemu_args(r->cfg.proc_root, e->pid,
 						      &m->args);
 	if (!m->has_scope && !m->in_pod && now - m->scope_at >= SCOPE_RETRY_S) {
-		m->has_scope = !kp_proc_read_machine_cgroup(r->cfg.proc_root,
-							    e->pid, &m->scope);
-		m->in_pod = !m->has_scope &&
-			    kp_proc_in_kube_pod(r->cfg.proc_root, e->pid);
+		/* one read: libvirt's machine scope, or a pod's */
+		if (!kp_proc_read_cgroup(r->cfg.proc_root, e->pid, cg,
+					 sizeof(cg))) {
+			m->has_scope = !kp_parse_machine_cgroup(cg, &m->scope);
+			m->in_pod = !m->has_scope && kp_parse_kube_cgroup(cg);
+		}
 		m->scope_at = now;
 	}
 	if (st->num_threads != m->nthreads_stat ||

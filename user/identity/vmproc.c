@@ -265,15 +265,19 @@ static int parse_component(const char *c, size_t n, struct kp_machine_scope *m)
 	return -ENOENT;
 }
 
-int kp_parse_machine_cgroup(const char *buf, struct kp_machine_scope *m)
+/*
+ * Call fn on every component of every path of the text of /proc/<pid>/cgroup
+ * ("<id>:<controllers>:<path>" lines) until it returns 0; 0 then, else
+ * -ENOENT.
+ */
+static int cgroup_components(const char *buf,
+			     int (*fn)(const char *c, size_t n, void *arg),
+			     void *arg)
 {
 	const char *line = buf, *path, *nl, *c, *e;
 
-	memset(m, 0, sizeof(*m));
-	m->dom_id = -1;
 	for (; *line; line = *nl ? nl + 1 : nl) {
 		nl = line + strcspn(line, "\n");
-		/* "<id>:<controllers>:<path>" */
 		path = memchr(line, ':', nl - line);
 		path = path ? memchr(path + 1, ':', nl - path - 1) : NULL;
 		if (!path)
@@ -284,7 +288,7 @@ int kp_parse_machine_cgroup(const char *buf, struct kp_machine_scope *m)
 			e = c;
 			while (e < nl && *e != '/')
 				e++;
-			if (e > c && !parse_component(c, e - c, m))
+			if (e > c && !fn(c, e - c, arg))
 				return 0;
 			if (e >= nl)
 				break;
@@ -293,47 +297,52 @@ int kp_parse_machine_cgroup(const char *buf, struct kp_machine_scope *m)
 	return -ENOENT;
 }
 
-int kp_proc_read_machine_cgroup(const char *root, uint32_t pid,
-				struct kp_machine_scope *m)
+static int machine_component(const char *c, size_t n, void *arg)
 {
-	char path[PATH_MAX], buf[4096];
+	return parse_component(c, n, arg);
+}
+
+int kp_parse_machine_cgroup(const char *buf, struct kp_machine_scope *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->dom_id = -1;
+	return cgroup_components(buf, machine_component, m);
+}
+
+int kp_proc_read_cgroup(const char *root, uint32_t pid, char *buf, size_t len)
+{
+	char path[PATH_MAX];
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "%s/%u/cgroup", root, pid);
-	n = read_file(path, buf, sizeof(buf));
-	if (n < 0)
-		return n;
-	return kp_parse_machine_cgroup(buf, m);
+	n = read_file(path, buf, len);
+	return n < 0 ? n : 0;
+}
+
+int kp_proc_read_machine_cgroup(const char *root, uint32_t pid,
+				struct kp_machine_scope *m)
+{
+	char buf[4096];
+	int err = kp_proc_read_cgroup(root, pid, buf, sizeof(buf));
+
+	return err ? err : kp_parse_machine_cgroup(buf, m);
+}
+
+/* "kubepods", or "kubepods.slice", "kubepods-burstable.slice", ... */
+static int kube_component(const char *c, size_t n, void *arg)
+{
+	static const char k[] = "kubepods";
+	size_t kn = sizeof(k) - 1;
+
+	(void)arg;
+	if (n < kn || strncmp(c, k, kn))
+		return -ENOENT;
+	return n == kn || c[kn] == '.' || c[kn] == '-' ? 0 : -ENOENT;
 }
 
 bool kp_parse_kube_cgroup(const char *buf)
 {
-	const char *p = buf, *c;
-
-	for (; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-		/* "<id>:<controllers>:<path>": components of the path */
-		c = strchr(p, ':');
-		c = c ? strchr(c + 1, ':') : NULL;
-		if (!c || c > p + strcspn(p, "\n"))
-			continue;
-		while ((c = strstr(c, "/kubepods")) &&
-		       c < p + strcspn(p, "\n")) {
-			c += 9;
-			if (*c == '/' || *c == '\n' || !*c || *c == '.' ||
-			    *c == '-')
-				return true;
-		}
-	}
-	return false;
-}
-
-bool kp_proc_in_kube_pod(const char *root, uint32_t pid)
-{
-	char path[PATH_MAX], buf[4096];
-
-	snprintf(path, sizeof(path), "%s/%u/cgroup", root, pid);
-	return read_file(path, buf, sizeof(buf)) > 0 &&
-	       kp_parse_kube_cgroup(buf);
+	return !cgroup_components(buf, kube_component, NULL);
 }
 
 int kp_parse_fdinfo_iff(const char *buf, char *ifname, size_t len)

@@ -69,6 +69,8 @@ struct kp_machine_scope {
 int kp_parse_machine_cgroup(const char *buf, struct kp_machine_scope *m);
 int kp_proc_read_machine_cgroup(const char *root, uint32_t pid,
 				struct kp_machine_scope *m);
+/* The text of /proc/<pid>/cgroup into buf (NUL-terminated). 0 or -errno. */
+int kp_proc_read_cgroup(const char *root, uint32_t pid, char *buf, size_t len);
 
 /*
  * Whether the text of /proc/<pid>/cgroup puts the process in a Kubernetes
@@ -78,8 +80,6 @@ int kp_proc_read_machine_cgroup(const char *root, uint32_t pid,
  * virt-launcher pod) that the host cannot reach.
  */
 bool kp_parse_kube_cgroup(const char *buf);
-/* The same for process pid; false when its cgroup file cannot be read. */
-bool kp_proc_in_kube_pod(const char *root, uint32_t pid);
 
 /* The interface of a tun/tap fd from its fdinfo text ("iff:\tNAME"). */
 int kp_parse_fdinfo_iff(const char *buf, char *ifname, size_t len);
