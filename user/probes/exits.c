@@ -156,14 +156,21 @@ err_free:
 	return err;
 }
 
+/* Where handling time goes: on a CPU, waiting, blocked. */
+static const enum kp_metric_id exit_split[3] = {
+	KP_M_EXIT_ONCPU, KP_M_EXIT_WAIT, KP_M_EXIT_BLOCK,
+};
+static const enum kp_metric_id uexit_split[3] = {
+	KP_M_UEXIT_ONCPU, KP_M_UEXIT_WAIT, KP_M_UEXIT_BLOCK,
+};
+
 /*
- * Where the handling times in d went: on a CPU, waiting, blocked (the
- * metrics from split_m on, in that order). On a CPU is what the other two
- * leave of the histogram's sum.
+ * Where the handling times in d went, as the metrics of split. On a CPU
+ * is what the other two leave of the histogram's sum.
  */
 static int add_split(struct kp_interval *iv, const struct exits_key *key,
-		     int vcpu, enum kp_metric_id split_m, const char *name,
-		     const struct exits_val *d)
+		     int vcpu, const enum kp_metric_id *split,
+		     const char *name, const struct exits_val *d)
 {
 	uint64_t off = d->wait_ns + d->block_ns;
 	uint64_t v[3] = {
@@ -173,8 +180,8 @@ static int add_split(struct kp_interval *iv, const struct exits_key *key,
 	int i, err = 0;
 
 	for (i = 0; i < 3 && !err; i++)
-		err = kp_interval_add(iv, key->pid, key->tid, vcpu,
-				      split_m + i, name, v[i], NULL);
+		err = kp_interval_add(iv, key->pid, key->tid, vcpu, split[i],
+				      name, v[i], NULL);
 	return err;
 }
 
@@ -183,7 +190,8 @@ static int decode(const void *k, const uint64_t *delta, void *arg)
 	const struct exits_val *d = (const struct exits_val *)delta;
 	const struct exits_key *key = k;
 	struct kp_interval *iv = arg;
-	enum kp_metric_id count_m, hist_m, split_m;
+	const enum kp_metric_id *split;
+	enum kp_metric_id count_m, hist_m;
 	char buf[KP_REASON_NAME_MAX];
 	const char *name;
 	int vcpu, err;
@@ -195,12 +203,12 @@ static int decode(const void *k, const uint64_t *delta, void *arg)
 	case EXITS_KIND_VMX:
 		count_m = KP_M_EXITS;
 		hist_m = KP_M_EXIT_TIME;
-		split_m = KP_M_EXIT_ONCPU;
+		split = exit_split;
 		break;
 	case EXITS_KIND_USER:
 		count_m = KP_M_UEXITS;
 		hist_m = KP_M_UEXIT_TIME;
-		split_m = KP_M_UEXIT_ONCPU;
+		split = uexit_split;
 		break;
 	case EXITS_KIND_HALT:
 		return kp_interval_add(iv, key->pid, key->tid, vcpu,
@@ -220,7 +228,7 @@ static int decode(const void *k, const uint64_t *delta, void *arg)
 			      &d->hist);
 	if (err || !kp_kvmrun_split())
 		return err;
-	return add_split(iv, key, vcpu, split_m, name, d);
+	return add_split(iv, key, vcpu, split, name, d);
 }
 
 static int kp_exits_read(void *state, struct kp_interval *iv)

@@ -724,9 +724,8 @@ static int decode(const void *key, const uint64_t *delta, void *arg)
 static int add_dir(struct kp_interval *iv, const struct tap_rec *t,
 		   const char *dir, uint64_t packets, uint64_t bytes)
 {
-	int err;
-
 	uint64_t devid = kp_ifdev(t->netns, t->ifindex);
+	int err;
 
 	if (!packets)
 		return 0;

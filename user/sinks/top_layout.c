@@ -48,7 +48,6 @@ static double rate(double v, double secs)
 	return isnan(v) ? NAN : v / secs;
 }
 
-
 /* Merge a HIST object (docs/output.md) into h. */
 static void hist_from_json(struct kp_hist *h, struct json_object *o)
 {
