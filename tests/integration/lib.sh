@@ -40,6 +40,16 @@ require_bins() {
 	command -v jq >/dev/null || skip "jq not installed (make deps)"
 }
 
+# require_tap_tools: kvmprobe, tap-exerciser (TAPX), jq, ip and /dev/net/tun
+require_tap_tools() {
+	TAPX=${TAPX:-$TOP/build/tap-exerciser}
+	[ -x "$KVMPROBE" ] && [ -x "$TAPX" ] ||
+		skip "build first: make (missing $KVMPROBE or $TAPX)"
+	command -v jq >/dev/null || skip "jq not installed (make deps)"
+	command -v ip >/dev/null || skip "ip not installed (iproute2)"
+	[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+}
+
 ok() {
 	echo "ok - $*"
 }

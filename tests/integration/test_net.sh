@@ -10,11 +10,7 @@
 # same.
 . "$(dirname "$0")/lib.sh"
 require_root
-TAPX=${TAPX:-$TOP/build/tap-exerciser}
-[ -x "$KVMPROBE" ] && [ -x "$TAPX" ] || skip "build first: make (missing $KVMPROBE or $TAPX)"
-command -v jq >/dev/null || skip "jq not installed (make deps)"
-command -v ip >/dev/null || skip "ip not installed (iproute2)"
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+require_tap_tools
 
 RX1=${RX1:-200} RX2=${RX2:-100} TX=${TX:-150}
 tap=kpt$$

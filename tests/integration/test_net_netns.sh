@@ -10,11 +10,7 @@
 # one namespace's tap lands on another's. The same with --pid of one reader.
 . "$(dirname "$0")/lib.sh"
 require_root
-TAPX=${TAPX:-$TOP/build/tap-exerciser}
-[ -x "$KVMPROBE" ] && [ -x "$TAPX" ] || skip "build first: make (missing $KVMPROBE or $TAPX)"
-command -v jq >/dev/null || skip "jq not installed (make deps)"
-command -v ip >/dev/null || skip "ip not installed (iproute2)"
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+require_tap_tools
 
 tap=kpn$$
 tap=${tap:0:15}
