@@ -117,6 +117,30 @@ static __always_inline __u32 kp_task_cpu(void *task)
 }
 
 /*
+ * A thread's own scheduler counters, what /proc/<pid>/task/<tid>/schedstat
+ * and /proc/<pid>/task/<tid>/status show: run delay (sched_info.run_delay,
+ * a member only with CONFIG_SCHED_INFO: 0 without; the loader checks the
+ * kernel's BTF, see user/probes/sched.c), CPU time and involuntary context
+ * switches. Probe reads: callers hold BTF and plain task pointers alike.
+ */
+struct task_struct___kp_si {
+	struct sched_info sched_info;
+} __attribute__((preserve_access_index));
+
+static __always_inline void kp_task_counters(void *task, __u64 *run_delay,
+					     __u64 *exec, __u64 *nivcsw)
+{
+	struct task_struct___kp_si *t = task;
+	struct task_struct *tt = task;
+
+	*run_delay = 0;
+	if (bpf_core_field_exists(t->sched_info))
+		*run_delay = BPF_CORE_READ(t, sched_info.run_delay);
+	*exec = BPF_CORE_READ(tt, se.sum_exec_runtime);
+	*nivcsw = BPF_CORE_READ(tt, nivcsw);
+}
+
+/*
  * Block requests. Every helper takes btf: true in tp_btf programs, whose
  * arguments are BTF pointers the verifier lets us follow with plain loads;
  * false in raw_tp programs, which read through CO-RE probe reads.

@@ -23,17 +23,25 @@
  * A switch back in that no sched_switch reported (see switch_out() in
  * sched.bpf.c) is dated by the thread's CPU time since it left
  * (sum_exec_runtime: exact at a switch, up to a tick behind at the end).
- * Without the sched programs nothing is seen off a CPU: the loader writes
- * no split then (user/probes/exits.c).
+ * The sched programs are attached part of the time. A handling is split
+ * only when they were attached all along: split_epoch, set by the loader
+ * in each object that begins or ends handlings, names the attachment in
+ * progress (0: none, or programs that cannot split, raw tracepoints). A
+ * handling that began under another epoch or under none is not split: its
+ * time goes to unsplit_ns, and the loader writes a split only for what
+ * has none (user/probes/exits.c).
  */
 #ifndef KP_EXIT_SPLIT_BPF_H
 #define KP_EXIT_SPLIT_BPF_H
 
 #include "exits.h"
 
+__u32 split_epoch = 0;
+
 /* A handling begins in the current thread. */
 static __always_inline void split_begin(struct exits_vcpu_state *st)
 {
+	st->split_epoch = split_epoch;
 	st->off_ts = 0;
 	st->wait_ns = 0;
 	st->block_ns = 0;
@@ -60,14 +68,23 @@ static __always_inline void split_back(struct exits_vcpu_state *st, __u64 now,
 
 /*
  * The handling of total ns that began with split_begin() ends in task:
- * what of it was waiting and blocked.
+ * what of it was waiting and blocked. false: it cannot be split (the
+ * sched programs were not attached all along), *wait and *block are 0.
  */
-static __always_inline void split_end(struct exits_vcpu_state *st,
+static __always_inline bool split_end(struct exits_vcpu_state *st,
 				      struct task_struct *task, __u64 now,
 				      __u64 total, __u64 *wait, __u64 *block)
 {
 	__u64 w, b;
 
+	if (!st->split_epoch || st->split_epoch != split_epoch) {
+		*wait = 0;
+		*block = 0;
+		st->off_ts = 0;
+		st->wait_ns = 0;
+		st->block_ns = 0;
+		return false;
+	}
 	if (st->off_ts) /* its switch back in was not reported */
 		split_back(st, now, task->se.sum_exec_runtime - st->off_exec);
 	w = st->wait_ns < total ? st->wait_ns : total;
@@ -76,6 +93,7 @@ static __always_inline void split_end(struct exits_vcpu_state *st,
 	*block = b;
 	st->wait_ns = 0;
 	st->block_ns = 0;
+	return true;
 }
 
 static __always_inline struct exits_vcpu_state *

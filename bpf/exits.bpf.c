@@ -91,16 +91,22 @@ static __always_inline void close_exit(__u64 pid_tgid,
 {
 	struct exits_val *val;
 	__u64 ns, wait, block;
+	bool split;
 
 	if (!st->exit_ts)
 		return;
 	ns = now - st->exit_ts;
-	split_end(st, bpf_get_current_task_btf(), now, ns, &wait, &block);
+	split = split_end(st, bpf_get_current_task_btf(), now, ns, &wait,
+			  &block);
 	val = stat_get(pid_tgid, st, st->exit_kind, st->exit_reason);
 	if (val) {
 		kp_hist_add(&val->hist, ns);
-		val->wait_ns += wait;
-		val->block_ns += block;
+		if (split) {
+			val->wait_ns += wait;
+			val->block_ns += block;
+		} else {
+			val->unsplit_ns += ns;
+		}
 	}
 	st->exit_ts = 0;
 }
@@ -175,8 +181,12 @@ static __always_inline int on_userspace_exit(__u32 reason, int err)
 				       st->user_ns_reason);
 		if (val) {
 			kp_hist_add(&val->hist, st->user_ns);
-			val->wait_ns += st->user_wait_ns;
-			val->block_ns += st->user_block_ns;
+			if (st->user_unsplit) {
+				val->unsplit_ns += st->user_ns;
+			} else {
+				val->wait_ns += st->user_wait_ns;
+				val->block_ns += st->user_block_ns;
+			}
 		}
 		st->user_ns_valid = 0;
 	}

@@ -49,6 +49,10 @@ struct exits_val {
 	 */
 	__u64 wait_ns;
 	__u64 block_ns;
+	/* of the handling times in hist, those of handlings the sched
+	 * probe's per-event tier did not see through (not attached all along,
+	 * or its programs cannot split): in neither wait_ns nor block_ns */
+	__u64 unsplit_ns;
 	struct kp_hist hist;
 };
 
@@ -71,13 +75,14 @@ struct exits_vcpu_state {
 	__u32 exit_reason;
 	__u32 user_reason;
 	__u32 user_ns_reason;
+	__u32 split_epoch; /* split_epoch when the pending handling began */
 	__u16 vcpu;       /* valid when vcpu_known */
 	__u8 exit_kind;
 	__u8 vcpu_known;
 	__u8 user_ns_valid;
 	__u8 name_read;   /* the thread's name was looked at for its index */
 	__u8 off_runnable; /* off_ts: runnable (waiting), else asleep */
-	__u8 pad[5];
+	__u8 user_unsplit; /* user_ns was not split (user_wait_ns, ... 0) */
 };
 
 #endif /* KP_EXITS_H */

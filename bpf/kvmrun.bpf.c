@@ -24,6 +24,7 @@
 #include "kp_helpers.bpf.h"
 #include "kp_common.bpf.h" /* sched's pid filter and lost counter */
 #include "vcpu_name.bpf.h"
+#include "core_fixes.bpf.h"
 #include "exits_maps.bpf.h"
 #include "sched_maps.bpf.h"
 #include "exit_split.bpf.h"
@@ -41,17 +42,18 @@ static const struct sched_stats zero_stats;
  * the exits probe already tracks (it created their state, pid filter
  * passed) have any.
  */
-static __always_inline void exits_run(struct task_struct *task, __u64 *now)
+static __always_inline void exits_run(struct task_struct *task)
 {
 	struct exits_vcpu_state *st;
+	__u64 now;
 
 	st = bpf_task_storage_get(&vcpu_state, task, NULL, 0);
 	if (!st || !st->user_ts)
 		return;
-	*now = bpf_ktime_get_ns();
-	st->user_ns = *now - st->user_ts;
-	split_end(st, task, *now, st->user_ns, &st->user_wait_ns,
-		  &st->user_block_ns);
+	now = bpf_ktime_get_ns();
+	st->user_ns = now - st->user_ts;
+	st->user_unsplit = !split_end(st, task, now, st->user_ns,
+				      &st->user_wait_ns, &st->user_block_ns);
 	st->user_ns_reason = st->user_reason;
 	st->user_ns_valid = 1;
 	st->user_ts = 0;
@@ -59,9 +61,9 @@ static __always_inline void exits_run(struct task_struct *task, __u64 *now)
 
 /*
  * sched: known vCPUs leave after one task storage lookup; a new one is
- * marked and, as it is running here, starts its first slice.
+ * marked, and its counters count from now (unless the loader seeded it).
  */
-static __always_inline void sched_run(struct task_struct *task, __u64 now)
+static __always_inline void sched_run(struct task_struct *task)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 pid = pid_tgid >> 32, tid = pid_tgid;
@@ -84,6 +86,7 @@ static __always_inline void sched_run(struct task_struct *task, __u64 now)
 	if (!st->pid) {
 		st->pid = pid;
 		st->vcpu = SCHED_VCPU_UNKNOWN;
+		sched_base(st, task);
 	}
 	/* not seeded by the loader: the index from the thread's name, now
 	 * (a VMM may be gone before the loader could read /proc) */
@@ -95,19 +98,16 @@ static __always_inline void sched_run(struct task_struct *task, __u64 now)
 	}
 	mark->pid = pid;
 	mark->vcpu = st->vcpu; /* the loader's, when it seeded this thread */
-	if (!st->run_since)
-		st->run_since = now ? now : bpf_ktime_get_ns();
 }
 
 static __always_inline void on_run(void)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 now = 0;
 
 	if (exits_on)
-		exits_run(task, &now);
+		exits_run(task);
 	if (sched_on)
-		sched_run(task, now);
+		sched_run(task);
 }
 
 SEC("tp_btf/kvm_fpu")

@@ -4,6 +4,13 @@
  * esxtop's %RDY), on-CPU time, involuntary preemptions, and who ran on a
  * waiting vCPU's CPU in its place (noisy neighbours).
  *
+ * Two tiers (struct sched_stats). The totals are the kernel's own counters,
+ * read by the counters iterator once per interval: no cost per event. The
+ * scheduler programs are the per-event tier, which the loader attaches
+ * part of the time (user/probes/sched.c): the histogram of waits, and who
+ * ran meanwhile. Each attachment is an epoch: state stamped in an earlier
+ * one is dropped at its first use, as events were missed in between.
+ *
  * Only vCPU threads are tracked. A thread becomes one when it enters
  * KVM_RUN (the shared marker, sched_run() in kvmrun.bpf.c, whose object
  * owns the vcpus and stats maps this object reuses) or when the loader
@@ -12,7 +19,7 @@
  * to clean up in the kernel.
  *
  * What the budget is spent on is a context switch without a vCPU: an array
- * lookup and three loads (task storage lookups only when prev or next has
+ * lookup and four loads (task storage lookups only when prev or next has
  * any task storage at all), then out. The clock is read only when a vCPU
  * is involved.
  *
@@ -41,6 +48,12 @@
 
 /* Waits not attributed to preemptors: all waiter slots of the CPU taken. */
 __u64 unattributed = 0;
+/*
+ * The per-event tier's attachment, set by the loader before each attach;
+ * 0: none yet (the loader's check that the programs attach): they do
+ * nothing.
+ */
+__u32 epoch = 0;
 
 struct waiter {
 	__u32 tid;   /* 0: free */
@@ -57,7 +70,7 @@ struct waiter {
  */
 struct cpu_state {
 	__u32 nwait;     /* occupied waiter slots */
-	__u32 pad0;
+	__u32 epoch;     /* the attachment the slots belong to */
 	__u64 seg_start; /* last switch here while a vCPU waited */
 	struct waiter w[WAITERS];
 	__u64 pad[6];    /* 192 bytes: no false sharing between CPUs */
@@ -72,6 +85,17 @@ struct {
 	__type(value, struct sched_preempt_val);
 } preempt SEC(".maps");
 
+/*
+ * The last counters of tracked threads that exited since the loader's last
+ * read (the counters iterator no longer sees them): drained every interval.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct sched_exited);
+} exited SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1); /* set by the loader to the possible CPUs */
@@ -80,16 +104,35 @@ struct {
 } cpus SEC(".maps");
 
 static const struct sched_stats zero_stats;
+static const struct sched_exited zero_exited;
 
-/* Keeps the compiler from moving stores across it (see struct sched_stats) */
-static __always_inline void store_order(void)
+/* Stamps of an earlier attachment are stale: events were missed since. */
+static __always_inline void stats_fresh(struct sched_stats *st)
 {
-	asm volatile("" ::: "memory");
+	if (st->epoch == epoch)
+		return;
+	st->wait_since = 0;
+	st->wait_slot = 0;
+	st->exec_seen = 0;
+	st->epoch = epoch;
 }
 
-/* The stats of vCPU tid, created when missing. */
+static __always_inline void cpu_fresh(struct cpu_state *cs)
+{
+	__u32 i;
+
+	if (cs->epoch == epoch)
+		return;
+	for (i = 0; i < WAITERS; i++)
+		cs->w[i].tid = 0;
+	cs->nwait = 0;
+	cs->seg_start = 0;
+	cs->epoch = epoch;
+}
+
+/* The stats of vCPU tid (task), created when missing. */
 static __always_inline struct sched_stats *stats_get(__u32 tid, __u32 pid,
-						     __u16 vcpu)
+						     __u16 vcpu, void *task)
 {
 	struct sched_stats *st;
 
@@ -101,7 +144,9 @@ static __always_inline struct sched_stats *stats_get(__u32 tid, __u32 pid,
 	if (!st->pid) {
 		st->pid = pid;
 		st->vcpu = vcpu;
+		sched_base(st, task);
 	}
+	stats_fresh(st);
 	return st;
 }
 
@@ -141,7 +186,6 @@ static __always_inline void end_wait(struct sched_stats *st, __u32 tid,
 	if (!since)
 		return;
 	st->wait_since = 0;
-	store_order();
 	kp_hist_add(&st->delay, at > since ? at - since : 0);
 	st->wait_slot = 0;
 	/* a slot on another CPU is freed there: its since no longer matches */
@@ -152,24 +196,6 @@ static __always_inline void end_wait(struct sched_stats *st, __u32 tid,
 		cs->w[slot].tid = 0;
 		cs->nwait--;
 	}
-}
-
-/*
- * End the slice in progress. ran: the kernel's own count of the CPU time
- * since the thread last left a CPU (se.sum_exec_runtime, what schedstat
- * shows), 0 when unknown (its first switch out seen): then the wall
- * clock since the slice began, which also holds IRQ and steal time.
- */
-static __always_inline void run_end(struct sched_stats *st, __u64 now,
-				    __u64 ran)
-{
-	__u64 since = st->run_since;
-
-	if (!since)
-		return;
-	st->run_since = 0;
-	store_order();
-	st->cpu_ns += ran ? ran : now - since;
 }
 
 /* ns of this CPU went to task prev (tid) while vCPU vcpu_tid waited. */
@@ -211,6 +237,8 @@ static __always_inline void charge(struct cpu_state *cs, __u32 cpu,
 		if (!tid)
 			continue;
 		st = bpf_map_lookup_elem(&stats, &tid);
+		if (st)
+			stats_fresh(st);
 		if (!st || st->wait_since != cs->w[i].since ||
 		    st->wait_cpu != cpu) {
 			cs->w[i].tid = 0;
@@ -247,34 +275,32 @@ static __always_inline void switch_out(struct cpu_state *cs, __u32 cpu,
 	st = bpf_map_lookup_elem(&stats, &tid);
 	if (!st)
 		return;
+	stats_fresh(st);
 	slice = st->exec_seen && exec > st->exec_seen ? exec - st->exec_seen : 0;
 	if (st->wait_since) {
 		at = now - st->wait_since > slice ? now - slice : st->wait_since;
 		end_wait(st, tid, cs, cpu, at);
-		st->run_since = at;
 	}
 	st->exec_seen = exec;
-	run_end(st, now, slice);
 	/* still runnable: preempted (what schedstat counts as run delay) */
-	if (!runnable)
-		return;
-	st->preemptions++;
-	start_wait(st, tid, cs, cpu, now);
+	if (runnable)
+		start_wait(st, tid, cs, cpu, now);
 }
 
 static __always_inline void switch_in(struct cpu_state *cs, __u32 cpu,
-				      __u32 tid, struct sched_vcpu_mark *mark,
-				      __u64 now)
+				      struct task_struct *next, __u32 tid,
+				      struct sched_vcpu_mark *mark, __u64 now)
 {
 	struct sched_stats *st;
 
 	st = bpf_map_lookup_elem(&stats, &tid);
-	if (!st && mark) /* the loader dropped it, or the map was full */
-		st = stats_get(tid, mark->pid, mark->vcpu);
+	if (st)
+		stats_fresh(st);
+	else if (mark) /* the loader dropped it, or the map was full */
+		st = stats_get(tid, mark->pid, mark->vcpu, next);
 	if (!st)
 		return;
 	end_wait(st, tid, cs, cpu, now);
-	st->run_since = now;
 }
 
 /*
@@ -292,9 +318,12 @@ static __always_inline int on_switch(struct task_struct *prev,
 	__u64 now, exec;
 	bool runnable;
 
+	if (!epoch)
+		return 0;
 	cs = bpf_map_lookup_elem(&cpus, &cpu);
 	if (!cs)
 		return 0;
+	cpu_fresh(cs);
 	if (btf) {
 		/* most tasks have no task storage at all: out without a call */
 		if (!cs->nwait && !prev->bpf_storage && !next->bpf_storage)
@@ -331,7 +360,7 @@ static __always_inline int on_switch(struct task_struct *prev,
 			split_out(prev, now, exec, runnable);
 	}
 	if (next_vcpu) {
-		switch_in(cs, cpu, next_tid, mark, now);
+		switch_in(cs, cpu, next, next_tid, mark, now);
 		if (btf)
 			split_in(next, now);
 	}
@@ -349,19 +378,24 @@ static __always_inline int on_wakeup(struct task_struct *p, bool btf)
 	__u32 tid, cpu;
 	__u64 now = 0;
 
-	if (btf && (!p->bpf_storage ||
-		    !bpf_task_storage_get(&vcpus, p, NULL, 0)))
+	if (!epoch || (btf && (!p->bpf_storage ||
+			       !bpf_task_storage_get(&vcpus, p, NULL, 0))))
 		return 0;
 	if (btf) /* where exit handling goes: woken, it waits */
 		split_wake(p, &now);
 	tid = btf ? p->pid : BPF_CORE_READ(p, pid);
 	st = bpf_map_lookup_elem(&stats, &tid);
-	if (!st || st->wait_since)
+	if (!st)
+		return 0;
+	stats_fresh(st);
+	if (st->wait_since)
 		return 0;
 	if (btf ? p->on_cpu : BPF_CORE_READ(p, on_cpu))
 		return 0;
 	cpu = kp_task_cpu(p);
 	cs = bpf_map_lookup_elem(&cpus, &cpu);
+	if (cs)
+		cpu_fresh(cs);
 	start_wait(st, tid, cs, cpu, now ? now : bpf_ktime_get_ns());
 	return 0;
 }
@@ -395,11 +429,9 @@ int BPF_PROG(wakeup_raw, struct task_struct *p)
 /*
  * Seeding, run once by the loader after it put the vCPU threads it found in
  * /proc into the stats map (the raw_tp programs' mark): marks them in task
- * storage for the tp_btf ones (userspace cannot reach a thread's task
- * storage on kernels without PIDFD_THREAD, v6.9), and starts the slice of
- * those running right now, which no switch would otherwise start (a race
- * with their switch out costs that slice, no more: run_since is restarted
- * at the next switch in).
+ * storage for the tp_btf ones and for the counters iterator (userspace
+ * cannot reach a thread's task storage on kernels without PIDFD_THREAD,
+ * v6.9), and takes their counters' bases: they count from now.
  */
 SEC("iter/task")
 int seed(struct bpf_iter__task *ctx)
@@ -421,9 +453,91 @@ int seed(struct bpf_iter__task *ctx)
 		return 0;
 	mark->pid = st->pid;
 	mark->vcpu = st->vcpu;
-	if (task->on_cpu && !st->run_since)
-		st->run_since = bpf_ktime_get_ns();
+	if (!st->base_exec) /* not yet taken by the KVM_RUN marker */
+		sched_base(st, task);
 	return 0;
+}
+
+/* A reading of tracked thread task (tid: r->tid), whose entry is st. */
+static __always_inline void reading_fill(struct sched_reading *r,
+					 const struct sched_stats *st,
+					 void *task)
+{
+	r->pid = st->pid;
+	r->vcpu = st->vcpu;
+	r->base_delay = st->base_delay;
+	r->base_exec = st->base_exec;
+	r->base_nivcsw = st->base_nivcsw;
+	kp_task_counters(task, &r->run_delay, &r->exec, &r->nivcsw);
+}
+
+/*
+ * The first tier, run by the loader once per interval: for every tracked
+ * vCPU thread (marked in task storage; most tasks have none, one load),
+ * a struct sched_reading followed by its stats entry's histogram.
+ */
+SEC("iter/task")
+int counters(struct bpf_iter__task *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task;
+	struct sched_reading r = {};
+	struct sched_stats *st;
+
+	if (!task || !task->bpf_storage ||
+	    !bpf_task_storage_get(&vcpus, task, NULL, 0))
+		return 0;
+	r.tid = task->pid;
+	st = bpf_map_lookup_elem(&stats, &r.tid);
+	if (!st || st->pid != task->tgid)
+		return 0;
+	reading_fill(&r, st, task);
+	bpf_seq_write(seq, &r, sizeof(r));
+	bpf_seq_write(seq, &st->delay, sizeof(st->delay));
+	return 0;
+}
+
+/*
+ * A tracked thread exits: its last counters go to the exited map for the
+ * loader's next read, and its entry goes. Always attached with the first
+ * tier; a thread exit of another task costs a load (tp_btf) or a hash
+ * lookup (raw_tp).
+ */
+static __always_inline int on_exit(struct task_struct *p, bool btf)
+{
+	struct sched_exited *e;
+	struct sched_stats *st;
+	__u32 tid;
+
+	if (btf && (!p->bpf_storage ||
+		    !bpf_task_storage_get(&vcpus, p, NULL, 0)))
+		return 0;
+	tid = btf ? p->pid : BPF_CORE_READ(p, pid);
+	st = bpf_map_lookup_elem(&stats, &tid);
+	if (!st || st->pid != (btf ? p->tgid : BPF_CORE_READ(p, tgid)))
+		return 0;
+	e = kp_lookup_or_init(&exited, &tid, &zero_exited);
+	if (!e) {
+		kp_lost();
+		return 0;
+	}
+	e->r.tid = tid;
+	reading_fill(&e->r, st, p);
+	e->delay = st->delay;
+	bpf_map_delete_elem(&stats, &tid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(exit_btf, struct task_struct *p)
+{
+	return on_exit(p, true);
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(exit_raw, struct task_struct *p)
+{
+	return on_exit(p, false);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -24,4 +24,11 @@ struct {
 	__type(value, struct sched_stats);
 } stats SEC(".maps");
 
+/* Tracking of task begins: its counters' bases (needs core_fixes.bpf.h). */
+static __always_inline void sched_base(struct sched_stats *st, void *task)
+{
+	kp_task_counters(task, &st->base_delay, &st->base_exec,
+			 &st->base_nivcsw);
+}
+
 #endif /* KP_SCHED_MAPS_BPF_H */

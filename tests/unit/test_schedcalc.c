@@ -8,52 +8,74 @@
 #include <string.h>
 #include "user/core/schedcalc.h"
 
-static void flatten__nothing_in_progress__copies_the_counters(void **state)
+static void flatten__counters__count_from_their_bases(void **state)
 {
-	struct sched_stats raw = { .cpu_ns = 700, .preemptions = 3 };
+	struct sched_reading r = {
+		.run_delay = 9500, .base_delay = 9000,
+		.exec = 1700, .base_exec = 1000,
+		.nivcsw = 13, .base_nivcsw = 10,
+	};
+	struct kp_hist h = { .count = 2, .sum = 400 };
 	struct kp_sched_flat f;
 
-	raw.delay.count = 2;
-	raw.delay.sum = 500;
-	raw.delay.slots[9] = 2;
-	kp_sched_flatten(&raw, 10000, &f);
+	h.slots[9] = 2;
+	kp_sched_flatten(&r, &h, &f);
 	assert_int_equal(f.ready_ns, 500);
 	assert_int_equal(f.cpu_ns, 700);
 	assert_int_equal(f.preemptions, 3);
+	/* the histogram is the per-event tier's: not tied to the total */
 	assert_int_equal(f.delay.count, 2);
+	assert_int_equal(f.delay.sum, 400);
 	assert_int_equal(f.delay.slots[9], 2);
 }
 
-static void flatten__wait_in_progress__counts_up_to_now(void **state)
+static void flatten__counter_below_its_base__counts_nothing(void **state)
 {
-	struct sched_stats raw = { .wait_since = 9000 };
+	/* a tid reused by a thread younger than the entry's bases */
+	struct sched_reading r = {
+		.run_delay = 10, .base_delay = 9000,
+		.exec = 5, .base_exec = 1000,
+		.nivcsw = 1, .base_nivcsw = 10,
+	};
+	struct kp_hist h = { 0 };
 	struct kp_sched_flat f;
 
-	raw.delay.sum = 500;
-	kp_sched_flatten(&raw, 10000, &f);
-	assert_int_equal(f.ready_ns, 1500);
-	assert_int_equal(f.delay.sum, 500); /* the histogram: ended waits only */
+	kp_sched_flatten(&r, &h, &f);
+	assert_int_equal(f.ready_ns, 0);
 	assert_int_equal(f.cpu_ns, 0);
+	assert_int_equal(f.preemptions, 0);
 }
 
-static void flatten__slice_in_progress__counts_up_to_now(void **state)
+static void duty__shares__attach_that_many_ticks(void **state)
 {
-	struct sched_stats raw = { .cpu_ns = 100, .run_since = 4000 };
-	struct kp_sched_flat f;
+	unsigned int t, on;
 
-	kp_sched_flatten(&raw, 10000, &f);
-	assert_int_equal(f.cpu_ns, 6100);
-	assert_int_equal(f.ready_ns, 0);
+	for (on = 0, t = 0; t < 20; t++)
+		on += kp_sched_duty_on(0.2, t, 20);
+	assert_int_equal(on, 4);
+	assert_true(kp_sched_duty_on(0.2, 20, 20)); /* next period */
+	assert_false(kp_sched_duty_on(0.2, 24, 20));
+	for (on = 0, t = 0; t < 20; t++)
+		on += kp_sched_duty_on(0.001, t, 20);
+	assert_int_equal(on, 1); /* above 0: a tick a period at least */
 }
 
-static void flatten__stamp_after_now__counts_nothing(void **state)
+static void duty__zero_and_one__never_and_always(void **state)
 {
-	struct sched_stats raw = { .run_since = 20000, .wait_since = 30000 };
-	struct kp_sched_flat f;
+	unsigned int t;
 
-	kp_sched_flatten(&raw, 10000, &f);
-	assert_int_equal(f.cpu_ns, 0);
-	assert_int_equal(f.ready_ns, 0);
+	for (t = 0; t < 40; t++) {
+		assert_false(kp_sched_duty_on(0, t, 20));
+		assert_true(kp_sched_duty_on(1, t, 20));
+	}
+}
+
+static void trigger__ready_share__reaches_the_threshold(void **state)
+{
+	assert_true(kp_sched_triggered(50000000, 1000000000, 5));
+	assert_false(kp_sched_triggered(49999999, 1000000000, 5));
+	assert_false(kp_sched_triggered(1000000000, 1000000000, 0));
+	assert_false(kp_sched_triggered(5, 0, 5));
 }
 
 static void delta__growing_counters__are_differences(void **state)
@@ -156,10 +178,11 @@ static void top_n__ascending_input__matches_a_full_sort(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(flatten__nothing_in_progress__copies_the_counters),
-		cmocka_unit_test(flatten__wait_in_progress__counts_up_to_now),
-		cmocka_unit_test(flatten__slice_in_progress__counts_up_to_now),
-		cmocka_unit_test(flatten__stamp_after_now__counts_nothing),
+		cmocka_unit_test(flatten__counters__count_from_their_bases),
+		cmocka_unit_test(flatten__counter_below_its_base__counts_nothing),
+		cmocka_unit_test(duty__shares__attach_that_many_ticks),
+		cmocka_unit_test(duty__zero_and_one__never_and_always),
+		cmocka_unit_test(trigger__ready_share__reaches_the_threshold),
 		cmocka_unit_test(delta__growing_counters__are_differences),
 		cmocka_unit_test(delta__reading_behind__gives_zero_and_sum_stays_exact),
 		cmocka_unit_test(top_n__more_than_k__keeps_the_largest_in_order),

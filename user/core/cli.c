@@ -21,6 +21,8 @@ enum {
 	OPT_LISTEN,
 	OPT_SYSLOG,
 	OPT_NO_TOP,
+	OPT_SCHED_DUTY,
+	OPT_SCHED_TRIGGER,
 };
 
 static const struct option long_opts[] = {
@@ -36,6 +38,8 @@ static const struct option long_opts[] = {
 	{ "hist", no_argument, NULL, OPT_HIST },
 	{ "attach", required_argument, NULL, OPT_ATTACH },
 	{ "map-entries", required_argument, NULL, OPT_MAP_ENTRIES },
+	{ "sched-duty", required_argument, NULL, OPT_SCHED_DUTY },
+	{ "sched-trigger", required_argument, NULL, OPT_SCHED_TRIGGER },
 	{ "list-metrics", no_argument, NULL, OPT_LIST_METRICS },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -73,6 +77,13 @@ static const char usage[] =
 	"                        only) or tracepoint (tracefs tracepoints, raw\n"
 	"                        tracepoints where a probe has no tracefs flavour)\n"
 	"      --map-entries N   entries of each counting map (default 16384)\n"
+	"      --sched-duty F    share of time the scheduler's per-event programs\n"
+	"                        run (run-delay histograms, who preempted), 0-1\n"
+	"                        (default 0.2); totals come from the kernel's\n"
+	"                        counters whatever F is\n"
+	"      --sched-trigger PCT  run them all the time while a vCPU's ready\n"
+	"                        is at least PCT%% of an interval (default 5;\n"
+	"                        0: never)\n"
 	"      --config FILE     service mode: options and alert rules from FILE\n"
 	"                        (command-line options win; SIGHUP reloads)\n"
 	"      --listen ADDR:PORT  serve Prometheus /metrics (address\n"
@@ -124,6 +135,20 @@ static int parse_interval(const char *s, double *out)
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || end == s || *end || !isfinite(v) || v < 0.1 || v > 3600)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* A number from min to max ("0.25", "5"). */
+static int parse_range(const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < min || v > max)
 		return -EINVAL;
 	*out = v;
 	return 0;
@@ -267,6 +292,18 @@ static int parse_one(int c, const char *arg, struct kp_opts *o,
 				    KP_MAP_ENTRIES_MAX);
 		o->map_entries = v;
 		return 0;
+	case OPT_SCHED_DUTY:
+		if (parse_range(arg, 0, 1, &o->sched_duty))
+			return fail(err, len,
+				    "--sched-duty: '%s' is not a number from 0 to 1",
+				    arg);
+		return 0;
+	case OPT_SCHED_TRIGGER:
+		if (parse_range(arg, 0, 100, &o->sched_trigger_pct))
+			return fail(err, len,
+				    "--sched-trigger: '%s' is not a percentage from 0 to 100",
+				    arg);
+		return 0;
 	case OPT_CONFIG:
 		if (!*arg)
 			return fail(err, len, "--config: empty file name");
@@ -344,6 +381,8 @@ void kp_cli_defaults(struct kp_opts *o, size_t nprobes)
 	o->probes = (1U << nprobes) - 1;
 	o->attach = KP_ATTACH_AUTO;
 	o->map_entries = KP_MAP_ENTRIES_DEFAULT;
+	o->sched_duty = KP_SCHED_DUTY_DEFAULT;
+	o->sched_trigger_pct = KP_SCHED_TRIGGER_DEFAULT;
 	o->connect = KP_CONNECT_DEFAULT;
 }
 

@@ -14,6 +14,8 @@
 #define KP_MAX_DOMAINS 256
 #define KP_DOMAIN_ARG_MAX 256
 #define KP_CONNECT_DEFAULT "qemu:///system"
+#define KP_SCHED_DUTY_DEFAULT 0.2
+#define KP_SCHED_TRIGGER_DEFAULT 5.0
 
 /* Exit statuses, documented in the README and --help. */
 enum kp_exit {
@@ -55,6 +57,8 @@ struct kp_opts {
 	int verbose;
 	enum kp_attach attach;
 	uint32_t map_entries;
+	double sched_duty;        /* share of time of the per-event tier */
+	double sched_trigger_pct; /* a vCPU's ready that keeps it on; 0: off */
 	bool help;
 	bool version;
 	bool list_metrics;

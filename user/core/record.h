@@ -116,6 +116,11 @@ struct kp_interval {
 		double busy_s;     /* since boot, all CPUs */
 		unsigned int ncpus; /* 0: not read */
 	} cpu;
+	struct kp_tier_share {     /* KP_HM_SCHED_EVENTS: the sched probe's
+				    * per-event tier */
+		uint64_t on_ns;    /* attached in the interval */
+		uint64_t window_ns; /* the probe's interval; 0: not running */
+	} sched_events;
 	struct kp_sample_set host; /* device samples of no VMM: I/O the
 				    * kernel did on its own (KP_PID_HOST),
 				    * and the resolver folds other

@@ -3,19 +3,19 @@
 #include <string.h>
 #include "user/core/schedcalc.h"
 
-static uint64_t since(uint64_t stamp, uint64_t now)
+static uint64_t above(uint64_t v, uint64_t base)
 {
-	return stamp && now > stamp ? now - stamp : 0;
+	return v > base ? v - base : 0;
 }
 
-void kp_sched_flatten(const struct sched_stats *raw, uint64_t now,
-		      struct kp_sched_flat *out)
+void kp_sched_flatten(const struct sched_reading *r,
+		      const struct kp_hist *delay, struct kp_sched_flat *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->delay = raw->delay;
-	out->ready_ns = raw->delay.sum + since(raw->wait_since, now);
-	out->cpu_ns = raw->cpu_ns + since(raw->run_since, now);
-	out->preemptions = raw->preemptions;
+	out->delay = *delay;
+	out->ready_ns = above(r->run_delay, r->base_delay);
+	out->cpu_ns = above(r->exec, r->base_exec);
+	out->preemptions = above(r->nivcsw, r->base_nivcsw);
 }
 
 void kp_sched_delta(struct kp_sched_flat *prev,
@@ -49,4 +49,25 @@ size_t kp_top_n(const uint64_t *vals, size_t n, size_t k, size_t *out)
 			m++;
 	}
 	return m;
+}
+
+bool kp_sched_duty_on(double duty, unsigned int tick, unsigned int ticks)
+{
+	unsigned int on;
+
+	if (duty <= 0 || !ticks)
+		return false;
+	if (duty >= 1)
+		return true;
+	on = (unsigned int)(duty * ticks + 0.5);
+	if (!on)
+		on = 1; /* a duty above 0 runs at least a tick a period */
+	return tick % ticks < on;
+}
+
+bool kp_sched_triggered(uint64_t ready_ns, uint64_t interval_ns,
+			double trigger_pct)
+{
+	return trigger_pct > 0 && interval_ns &&
+	       ready_ns * 100.0 >= trigger_pct * (double)interval_ns;
 }

@@ -111,6 +111,7 @@ static void state_free(struct exits_state *es)
 	if (!es)
 		return;
 	if (es->joined) {
+		kp_kvmrun_split_target(NULL); /* before its object goes */
 		kp_kvmrun_enable(KP_KVMRUN_EXITS, false);
 		kp_kvmrun_leave();
 	}
@@ -147,6 +148,8 @@ static int kp_exits_start(const struct kp_probe_env *env, void **state,
 	st->progs[EV_RUN] = run;
 	st->nprogs = EV_RUN + 1;
 	kp_kvmrun_enable(KP_KVMRUN_EXITS, true);
+	/* the sched probe's epochs, for the split of exits it begins */
+	kp_kvmrun_split_target(&es->skel->bss->split_epoch);
 	st->attached = true;
 	*state = es;
 	return 0;
@@ -226,7 +229,8 @@ static int decode(const void *k, const uint64_t *delta, void *arg)
 		return 0;
 	err = kp_interval_add(iv, key->pid, key->tid, vcpu, hist_m, name, 0,
 			      &d->hist);
-	if (err || !kp_kvmrun_split())
+	/* a split only where every handling could be split */
+	if (err || d->unsplit_ns)
 		return err;
 	return add_split(iv, key, vcpu, split, name, d);
 }

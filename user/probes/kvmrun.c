@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <bpf/libbpf.h>
@@ -13,8 +14,12 @@ static struct {
 	struct kvmrun_bpf *skel;
 	struct kp_progs progs;
 	struct kp_probe_status st;
-	bool split; /* kp_kvmrun_set_split() */
-} run;
+	/* kp_kvmrun_set_split(): the epoch in the objects that end
+	 * handlings, this one's and the exits probe's (exits_epoch) */
+	pthread_mutex_t split_lock;
+	__u32 split_epoch, split_gen;
+	__u32 *exits_epoch;
+} run = { .split_lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* The sched probe's index in the table: its stats map is sized for it. */
 static bool sched_wanted(const struct kp_opts *o)
@@ -108,14 +113,37 @@ void kp_kvmrun_enable(enum kp_kvmrun_user who, bool on)
 		run.skel->bss->sched_on = on;
 }
 
-void kp_kvmrun_set_split(bool on)
+/* The epoch into the objects (under split_lock). */
+static void split_publish(void)
 {
-	__atomic_store_n(&run.split, on && run.skel, __ATOMIC_RELAXED);
+	if (run.skel)
+		__atomic_store_n(&run.skel->bss->split_epoch, run.split_epoch,
+				 __ATOMIC_RELEASE);
+	if (run.exits_epoch)
+		__atomic_store_n(run.exits_epoch, run.split_epoch,
+				 __ATOMIC_RELEASE);
 }
 
-bool kp_kvmrun_split(void)
+void kp_kvmrun_set_split(bool on)
 {
-	return __atomic_load_n(&run.split, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&run.split_lock);
+	if (!on || !run.skel) {
+		run.split_epoch = 0;
+	} else if (!run.split_epoch) {
+		if (!++run.split_gen) /* 0 means none */
+			run.split_gen = 1;
+		run.split_epoch = run.split_gen;
+	}
+	split_publish();
+	pthread_mutex_unlock(&run.split_lock);
+}
+
+void kp_kvmrun_split_target(__u32 *epoch)
+{
+	pthread_mutex_lock(&run.split_lock);
+	run.exits_epoch = epoch;
+	split_publish();
+	pthread_mutex_unlock(&run.split_lock);
 }
 
 uint64_t kp_kvmrun_lost(void)

@@ -32,13 +32,17 @@ struct kvmrun_bpf *kp_kvmrun_join(const struct kp_probe_env *env,
 /* Turn who's part of the marker on once its probe is attached, or off. */
 void kp_kvmrun_enable(enum kp_kvmrun_user who, bool on);
 /*
- * Whether the sched probe's BTF-typed sched_switch programs share the
- * exits probe's per-thread state: then exit handling times are split into
- * on a CPU, waiting and blocked (bpf/exit_split.bpf.h). Set by the sched
- * probe, read by the exits probe.
+ * Whether the sched probe's BTF-typed sched_switch programs, which share
+ * the exits probe's per-thread state, are attached: while they are, exit
+ * handling times are split into on a CPU, waiting and blocked
+ * (bpf/exit_split.bpf.h). Set by the sched probe at each attach (a new
+ * epoch) and detach (none) of its per-event tier; a handling that did not
+ * run under one epoch from its start to its end is not split. The epoch
+ * goes to this marker's object and to the one kp_kvmrun_split_target()
+ * names: the exits probe's split_epoch, NULL before its object goes.
  */
 void kp_kvmrun_set_split(bool on);
-bool kp_kvmrun_split(void);
+void kp_kvmrun_split_target(__u32 *epoch);
 /* Events the marker lost (a full sched stats map). */
 uint64_t kp_kvmrun_lost(void);
 void kp_kvmrun_leave(void);

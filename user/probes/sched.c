@@ -1,11 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The sched probe: loads sched.bpf.c with one flavour of the scheduler
- * programs, seeds the vCPU threads that already exist from /proc, and per
- * interval turns the stats map into run delay, CPU time and preemptions per
- * vCPU, and drains the preempt map into each vCPU's top preemptors.
+ * programs and seeds the vCPU threads that already exist from /proc.
+ *
+ * Two tiers. Per interval, one read of the counters iterator gives every
+ * tracked vCPU's run delay, CPU time and involuntary switches as the
+ * kernel counts them (sched_info, what schedstat shows): exact, and no cost
+ * per event. The scheduler programs are the per-event tier: the run-delay
+ * histogram, who preempted (drained from the preempt map) and where exit
+ * handling goes. A thread of this probe attaches them a share of the time
+ * (--sched-duty), and all the time while a vCPU's ready reaches
+ * --sched-trigger; every record says which share of its interval they ran
+ * (sched_events_pct).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +33,14 @@
 #include "user/probes/tpprog.h"
 #include "user/core/schedcalc.h"
 
-#define NEVENTS 2          /* sched_switch, sched_wakeup */
+#define NEVENTS 3          /* sched_switch, sched_wakeup, sched_process_exit */
+#define NTIER2 2           /* the first NTIER2 are the per-event tier */
 #define EV_RUN NEVENTS     /* the shared KVM_RUN marker's entry in the status */
 #define SEED (NEVENTS + 1) /* the seeding step's */
+#define COUNTERS (SEED + 1) /* the first tier's iterator */
+#define TICK_NS 50000000LL /* the duty cycle's step */
+#define TICKS 20           /* a period: 1 s */
+#define RECORD (sizeof(struct sched_reading) + sizeof(struct kp_hist))
 
 /* One vCPU's readings, as of one read of the stats map. */
 struct reading {
@@ -48,7 +62,8 @@ struct sched_state {
 	bool joined;
 	int stats_fd, preempt_fd;
 	uint32_t max_entries;
-	struct kp_snap stats, preempt; /* map reads */
+	struct kp_snap preempt, exited; /* map reads */
+	int exited_fd;
 	struct preemption *pre;
 	/* readings sorted by tid: last interval's (as reported) and this one's */
 	struct reading *prev, *cur;
@@ -56,6 +71,20 @@ struct sched_state {
 	struct kp_gc gc;
 	uint64_t lost_prev, unattributed_prev;
 	struct kp_cgcpu *cgl; /* CPU limits of the vCPUs' cgroups, or NULL */
+	struct bpf_link *counters; /* the first tier's iterator */
+	struct kp_iter_buf ibuf;
+	bool btf;               /* tp_btf programs: the exit split */
+	/* the per-event tier's duty cycle (thread_main), under lock */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t thread;
+	bool thread_started, stop;
+	double duty, trigger_pct;
+	bool triggered;         /* a vCPU's ready reached trigger_pct */
+	bool on;                /* attached */
+	uint64_t on_since;      /* CLOCK_MONOTONIC ns, while on */
+	uint64_t on_ns;         /* attached, in all */
+	uint64_t read_ns, read_on_ns; /* at the last read */
 };
 
 /*
@@ -101,6 +130,9 @@ static int sched_open(void *p, const struct kp_probe_env *env,
 	pp->ev[1] = kp_event_raw("sched_wakeup", skel->progs.wakeup_btf,
 				 skel->progs.wakeup_raw);
 	pp->ev[0].group = pp->ev[1].group = 1;
+	/* the first tier's: a vCPU thread's last counters */
+	pp->ev[2] = kp_event_raw("sched_process_exit", skel->progs.exit_btf,
+				 skel->progs.exit_raw);
 	pp->n = NEVENTS;
 	return 0;
 }
@@ -124,10 +156,17 @@ static const struct kp_bpf_ops sched_ops = {
 	.destroy = sched_destroy,
 };
 
+static void thread_stop(struct sched_state *ss);
+
 static void state_free(struct sched_state *ss)
 {
 	if (!ss)
 		return;
+	thread_stop(ss);
+	pthread_cond_destroy(&ss->cond);
+	pthread_mutex_destroy(&ss->lock);
+	bpf_link__destroy(ss->counters);
+	free(ss->ibuf.p);
 	if (ss->joined) {
 		kp_kvmrun_set_split(false);
 		kp_kvmrun_enable(KP_KVMRUN_SCHED, false);
@@ -135,8 +174,8 @@ static void state_free(struct sched_state *ss)
 	}
 	kp_progs_detach(&ss->progs);
 	sched_destroy(ss);
-	kp_snap_free(&ss->stats);
 	kp_snap_free(&ss->preempt);
+	kp_snap_free(&ss->exited);
 	kp_gc_done(&ss->gc);
 	kp_cgcpu_free(ss->cgl);
 	free(ss->pre);
@@ -208,6 +247,133 @@ static void seed(struct sched_state *ss, const struct kp_probe_env *env,
 	ps->how = "iter/task";
 }
 
+/*
+ * The per-event tier on or off (under ss->lock). A new attachment is a new
+ * epoch: stamps of the last one are stale (bpf/sched.bpf.c).
+ */
+static void tier_set(struct sched_state *ss, bool on)
+{
+	uint64_t now = kp_mono_ns();
+	int err = 0;
+	size_t i;
+
+	if (on == ss->on)
+		return;
+	if (on)
+		__atomic_add_fetch(&ss->skel->bss->epoch, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < NTIER2 && !err; i++)
+		err = kp_progs_set(&ss->progs, i, on);
+	if (on && err) { /* tried again at the next tick */
+		for (i = 0; i < NTIER2; i++)
+			kp_progs_set(&ss->progs, i, false);
+		return;
+	}
+	if (ss->on)
+		ss->on_ns += now - ss->on_since;
+	ss->on = on;
+	ss->on_since = now;
+	kp_kvmrun_set_split(on && ss->btf);
+}
+
+/*
+ * kp_progs_attach() attached the per-event tier to say whether it can,
+ * doing nothing yet (epoch 0): it runs from now with duty 1, else it goes
+ * until the duty cycle's thread (kp_sched_run) wants it.
+ */
+static void tier_start(struct sched_state *ss)
+{
+	size_t i;
+
+	ss->read_ns = kp_mono_ns();
+	if (ss->duty >= 1) {
+		__atomic_add_fetch(&ss->skel->bss->epoch, 1, __ATOMIC_RELEASE);
+		ss->on = true;
+		ss->on_since = ss->read_ns;
+		kp_kvmrun_set_split(ss->btf);
+		return;
+	}
+	for (i = 0; i < NTIER2; i++)
+		kp_progs_set(&ss->progs, i, false);
+}
+
+/* ns the tier was attached, up to now (under ss->lock). */
+static uint64_t tier_on_ns(const struct sched_state *ss, uint64_t now)
+{
+	return ss->on_ns + (ss->on ? now - ss->on_since : 0);
+}
+
+static void add_ns(struct timespec *t, long long ns)
+{
+	t->tv_sec += (t->tv_nsec + ns) / 1000000000LL;
+	t->tv_nsec = (t->tv_nsec + ns) % 1000000000LL;
+}
+
+/* Every tick: the per-event tier as the duty cycle or the trigger wants. */
+static void *thread_main(void *arg)
+{
+	struct sched_state *ss = arg;
+	struct timespec next;
+	unsigned int tick = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	pthread_mutex_lock(&ss->lock);
+	while (!ss->stop) {
+		tier_set(ss, ss->triggered ||
+			     kp_sched_duty_on(ss->duty, tick, TICKS));
+		add_ns(&next, TICK_NS);
+		while (!ss->stop && !(ss->triggered && !ss->on) &&
+		       pthread_cond_timedwait(&ss->cond, &ss->lock,
+					      &next) != ETIMEDOUT)
+			;
+		tick++;
+	}
+	pthread_mutex_unlock(&ss->lock);
+	return NULL;
+}
+
+/* Always attached (duty 1) there is nothing to switch: no thread. */
+static int kp_sched_run(void *state)
+{
+	struct sched_state *ss = state;
+	int err;
+
+	if (ss->thread_started || ss->duty >= 1)
+		return 0;
+	err = pthread_create(&ss->thread, NULL, thread_main, ss);
+	if (err)
+		return -err;
+	ss->thread_started = true;
+	return 0;
+}
+
+static void thread_stop(struct sched_state *ss)
+{
+	if (!ss->thread_started)
+		return;
+	pthread_mutex_lock(&ss->lock);
+	ss->stop = true;
+	pthread_cond_signal(&ss->cond);
+	pthread_mutex_unlock(&ss->lock);
+	pthread_join(ss->thread, NULL);
+	ss->thread_started = false;
+}
+
+/* The first tier's iterator, created once and run every interval. */
+static void counters_attach(struct sched_state *ss, struct kp_prog_status *ps)
+{
+	memset(ps, 0, sizeof(*ps));
+	ps->name = "vcpu_counters";
+	ss->counters = bpf_program__attach_iter(ss->skel->progs.counters,
+						NULL);
+	if (!ss->counters) {
+		snprintf(ps->reason, sizeof(ps->reason),
+			 "failed to create the counters iterator: %s",
+			 strerror(errno));
+		return;
+	}
+	ps->how = "iter/task";
+}
+
 static int alloc_buffers(struct sched_state *ss)
 {
 	size_t n = ss->max_entries;
@@ -225,17 +391,25 @@ static int kp_sched_start(const struct kp_probe_env *env, void **state,
 {
 	struct kp_prog_status run;
 	struct sched_state *ss;
+	pthread_condattr_t ca;
 	int err;
 
 	ss = calloc(1, sizeof(*ss));
 	if (!ss)
 		return -ENOMEM;
+	pthread_mutex_init(&ss->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* thread_main's */
+	pthread_cond_init(&ss->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	ss->duty = env->opts->sched_duty;
+	ss->trigger_pct = env->opts->sched_trigger_pct;
 	ss->gc.proc_root = env->proc_root;
 	ss->gc.last = time(NULL);
 	ss->max_entries = env->opts->map_entries;
-	kp_snap_init(&ss->stats, sizeof(__u32), sizeof(struct sched_stats));
 	kp_snap_init(&ss->preempt, sizeof(struct sched_preempt_key),
 		     sizeof(struct sched_preempt_val));
+	kp_snap_init(&ss->exited, sizeof(__u32), sizeof(struct sched_exited));
 	err = alloc_buffers(ss);
 	if (err) {
 		snprintf(st->reason, sizeof(st->reason),
@@ -252,6 +426,7 @@ static int kp_sched_start(const struct kp_probe_env *env, void **state,
 	/* no cgroup CPU controller: no limited_pct, nothing else changes */
 	ss->cgl = kp_cgcpu_new(env->proc_root, "");
 	ss->preempt_fd = bpf_map__fd(ss->skel->maps.preempt);
+	ss->exited_fd = bpf_map__fd(ss->skel->maps.exited);
 	if (!kp_progs_attach(&ss->progs, st)) {
 		err = -ENOENT;
 		goto err_free;
@@ -259,10 +434,18 @@ static int kp_sched_start(const struct kp_probe_env *env, void **state,
 	st->progs[EV_RUN] = run;
 	memset(&st->progs[SEED], 0, sizeof(st->progs[SEED]));
 	st->progs[SEED].name = "vcpu_seed";
-	st->nprogs = SEED + 1;
+	st->nprogs = COUNTERS + 1;
+	counters_attach(ss, &st->progs[COUNTERS]);
+	if (!ss->counters) {
+		snprintf(st->reason, sizeof(st->reason), "%s",
+			 st->progs[COUNTERS].reason);
+		err = -ENOENT;
+		goto err_free;
+	}
 	kp_kvmrun_enable(KP_KVMRUN_SCHED, true);
-	kp_kvmrun_set_split(ss->run && st->progs[0].how &&
-			    !strcmp(st->progs[0].how, "tp_btf"));
+	ss->btf = ss->run && st->progs[0].how &&
+		  !strcmp(st->progs[0].how, "tp_btf");
+	tier_start(ss);
 	seed(ss, env, &st->progs[SEED]);
 	st->attached = true;
 	*state = ss;
@@ -287,35 +470,77 @@ static struct reading *find(struct reading *v, size_t n, uint32_t tid)
 	return bsearch(&key, v, n, sizeof(*v), cmp_reading);
 }
 
-/* This interval's readings, from the stats map, into ss->cur. */
-static int read_stats(struct sched_state *ss)
+static void reading_set(struct reading *r, const struct sched_reading *raw,
+			const struct kp_hist *h)
 {
-	const struct sched_stats *raw;
-	struct timespec ts;
-	uint64_t now;
+	r->tid = raw->tid;
+	r->pid = raw->pid;
+	r->vcpu = raw->vcpu == SCHED_VCPU_UNKNOWN ? -1 : raw->vcpu;
+	kp_sched_flatten(raw, h, &r->flat);
+}
+
+/* The last readings of the threads that exited, appended to ss->cur. */
+static int read_exited(struct sched_state *ss)
+{
+	const struct sched_exited *e;
 	size_t i;
 	int err;
 
-	err = kp_map_read(ss->stats_fd, &ss->stats, ss->max_entries);
+	err = kp_map_drain(ss->exited_fd, &ss->exited, ss->max_entries);
+	for (i = 0; i < ss->exited.n && ss->ncur < ss->max_entries; i++) {
+		e = (const struct sched_exited *)kp_snap_val(&ss->exited, i);
+		reading_set(&ss->cur[ss->ncur++], &e->r, &e->delay);
+	}
+	return err;
+}
+
+/*
+ * A thread read by the iterator that exited before the drain is there
+ * twice (sorted: side by side); its exit reading is the later, larger one.
+ */
+static void dedup(struct sched_state *ss)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < ss->ncur; i++) {
+		if (j && ss->cur[j - 1].tid == ss->cur[i].tid) {
+			if (ss->cur[i].flat.cpu_ns >= ss->cur[j - 1].flat.cpu_ns)
+				ss->cur[j - 1] = ss->cur[i];
+			continue;
+		}
+		ss->cur[j++] = ss->cur[i];
+	}
+	ss->ncur = j;
+}
+
+/* This interval's readings, from the counters iterator, into ss->cur. */
+static int read_stats(struct sched_state *ss)
+{
+	const struct sched_reading *raw;
+	size_t i, n;
+	int err;
+
+	ss->ibuf.len = 0;
+	err = kp_iter_read(ss->counters, &ss->ibuf);
 	if (err)
 		return err;
-	/* after the read: no span in progress is counted twice, see
-	 * struct sched_stats */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-	for (i = 0; i < ss->stats.n; i++) {
-		struct reading *r = &ss->cur[i];
+	n = ss->ibuf.len / RECORD;
+	if (n > ss->max_entries)
+		n = ss->max_entries;
+	for (i = 0; i < n; i++) {
+		struct kp_hist h;
 
-		raw = (const struct sched_stats *)kp_snap_val(&ss->stats, i);
-		r->tid = *(const __u32 *)kp_snap_key(&ss->stats, i);
-		r->pid = raw->pid;
-		r->vcpu = raw->vcpu == SCHED_VCPU_UNKNOWN ? -1 : raw->vcpu;
-		kp_sched_flatten(raw, now, &r->flat);
+		raw = (const struct sched_reading *)(ss->ibuf.p + i * RECORD);
+		memcpy(&h, (const char *)raw + sizeof(*raw), sizeof(h));
+		reading_set(&ss->cur[i], raw, &h);
 	}
-	ss->ncur = ss->stats.n;
+	ss->ncur = n;
+	err = read_exited(ss);
 	if (ss->ncur > 1) /* qsort(NULL, 0) is undefined */
 		qsort(ss->cur, ss->ncur, sizeof(*ss->cur), cmp_reading);
-	return 0;
+	if (ss->ncur > 1)
+		dedup(ss);
+	return err;
 }
 
 static int add_vcpu(struct kp_interval *iv, const struct reading *r,
@@ -503,21 +728,42 @@ static uint64_t reading_owner(const void *elem)
 }
 
 /*
- * Threads that ended keep their stats entries; drop them once their last
- * counts were reported (ss->gc holds those found before this read).
+ * Threads that ended keep their stats entries (the iterator no longer
+ * sees them): delete those of the last read's threads found dead since
+ * (ss->gc).
  */
 static void drop_dead(struct sched_state *ss)
 {
-	size_t i, j = 0;
+	size_t i;
 
-	for (i = 0; i < ss->ncur; i++) {
-		if (kp_gc_dead(&ss->gc, reading_owner(&ss->cur[i]))) {
-			bpf_map_delete_elem(ss->stats_fd, &ss->cur[i].tid);
-			continue;
-		}
-		ss->cur[j++] = ss->cur[i];
-	}
-	ss->ncur = j;
+	for (i = 0; i < ss->nprev; i++)
+		if (kp_gc_dead(&ss->gc, reading_owner(&ss->prev[i])))
+			bpf_map_delete_elem(ss->stats_fd, &ss->prev[i].tid);
+}
+
+/*
+ * The per-event tier's share of the interval into iv, and the trigger for
+ * the next one: whether a vCPU's ready reached trigger_pct.
+ */
+static void tier_account(struct sched_state *ss, struct kp_interval *iv)
+{
+	uint64_t now = kp_mono_ns(), on, worst = 0;
+	size_t i;
+
+	for (i = 0; i < ss->ncur; i++)
+		if (ss->cur[i].dready > worst)
+			worst = ss->cur[i].dready;
+	pthread_mutex_lock(&ss->lock);
+	on = tier_on_ns(ss, now);
+	iv->sched_events.on_ns = on - ss->read_on_ns;
+	iv->sched_events.window_ns = now - ss->read_ns;
+	ss->triggered = kp_sched_triggered(worst, now - ss->read_ns,
+					   ss->trigger_pct);
+	if (ss->triggered && ss->thread_started)
+		pthread_cond_signal(&ss->cond); /* attach now, not next tick */
+	ss->read_on_ns = on;
+	ss->read_ns = now;
+	pthread_mutex_unlock(&ss->lock);
 }
 
 static int kp_sched_read(void *state, struct kp_interval *iv)
@@ -530,6 +776,8 @@ static int kp_sched_read(void *state, struct kp_interval *iv)
 
 	ndead = kp_gc_scan(&ss->gc, ss->prev, ss->nprev, sizeof(*ss->prev),
 			   reading_owner);
+	if (ndead)
+		drop_dead(ss);
 	err = read_stats(ss);
 	if (!err)
 		err = decode_vcpus(ss, iv);
@@ -539,6 +787,7 @@ static int kp_sched_read(void *state, struct kp_interval *iv)
 		err = decode_preemptors(ss, iv);
 	if (err)
 		goto out;
+	tier_account(ss, iv);
 	/* this object's, and the KVM_RUN marker's (new vCPUs) */
 	lost = ss->skel->bss->lost_events + kp_kvmrun_lost();
 	err = kp_interval_add_lost(iv, "sched", lost - ss->lost_prev);
@@ -549,8 +798,6 @@ static int kp_sched_read(void *state, struct kp_interval *iv)
 		err = kp_interval_add_lost(iv, "sched_attribution",
 					   lost - ss->unattributed_prev);
 	ss->unattributed_prev = lost;
-	if (ndead)
-		drop_dead(ss);
 	tmp = ss->prev;
 	ss->prev = ss->cur;
 	ss->nprev = ss->ncur;
@@ -568,6 +815,7 @@ static void kp_sched_stop(void *state)
 const struct kp_probe kp_probe_sched = {
 	.name = "sched",
 	.start = kp_sched_start,
+	.run = kp_sched_run,
 	.read = kp_sched_read,
 	.stop = kp_sched_stop,
 };

@@ -497,10 +497,15 @@ void kp_counts_free(struct kp_counts *c)
 
 double kp_mono_s(void)
 {
+	return kp_mono_ns() / 1e9;
+}
+
+uint64_t kp_mono_ns(void)
+{
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 /* Room for one more read in b. 0 or -ENOMEM. */

@@ -130,8 +130,9 @@ size_t kp_gc_scan(struct kp_gc *gc, const void *elems, size_t n,
 bool kp_gc_dead(const struct kp_gc *gc, uint64_t owner);
 void kp_gc_done(struct kp_gc *gc);
 
-/* CLOCK_MONOTONIC in seconds. */
+/* CLOCK_MONOTONIC in seconds, and in ns (bpf_ktime_get_ns()'s clock). */
 double kp_mono_s(void);
+uint64_t kp_mono_ns(void);
 
 /* What a BPF iterator wrote: p[0..len), grown as needed. */
 struct kp_iter_buf {
