@@ -47,8 +47,11 @@ static void print_metrics(void)
 	printf("|---|---|---|---|---|---|---|\n");
 	for (id = 0; id < KP_M__COUNT; id++) {
 		d = kp_metric(id);
-		printf("| `%s` | `%s` | %s | %s | %s | %s | %s |\n", d->json,
-		       d->prom, kp_mtype_name(d->type), kp_unit_name(d->unit),
+		printf("| `%s` | `%s`%s%s%s | %s | %s | %s | %s | %s |\n",
+		       d->json, d->prom, d->prom_total ? ", `" : "",
+		       d->prom_total ? d->prom_total : "",
+		       d->prom_total ? "` (counter)" : "",
+		       kp_mtype_name(d->type), kp_unit_name(d->unit),
 		       kp_scope_name(d->scope), d->label ? d->label : "-",
 		       d->help);
 	}

@@ -1474,7 +1474,7 @@ static double prom_threshold(const struct kp_alert_rule *r)
 
 /*
  * How a rule's stat reads metric id in PromQL: a rate for a counter (and
- * a histogram's _sum) under pct, avg_pct, rate and ratio; a quantile of
+ * a histogram's total counter, else its _sum) under pct, avg_pct, rate and ratio; a quantile of
  * the _bucket series for a percentile; delta() for a gauge's change; the
  * bare series for a gauge's value and for either side of a gauge ratio.
  */
@@ -1507,8 +1507,11 @@ static void assert_expr_reads(const struct yml_rule *y, enum kp_stat stat,
 		}
 		/* fall through */
 	default:
-		snprintf(want, sizeof(want), "rate(%s%s[", d->prom,
-			 d->type == KP_HISTOGRAM ? "_sum" : "");
+		if (d->prom_total) /* the total: not of the histogram's tier */
+			snprintf(want, sizeof(want), "rate(%s[", d->prom_total);
+		else
+			snprintf(want, sizeof(want), "rate(%s%s[", d->prom,
+				 d->type == KP_HISTOGRAM ? "_sum" : "");
 		break;
 	}
 	if (*want) {

@@ -900,6 +900,54 @@ static void prom_histogram__vcpu_scope__has_vcpu_label_and_count(
 	assert_near(value_of(count, "pid", "100", "vcpu", "1", NULL), 4);
 }
 
+/*
+ * run_delay's total is the counter tier's, its histogram the per-event
+ * tier's: the total is a counter of its own, summed over intervals, which
+ * the histogram need not add up to.
+ */
+static void prom_histogram__prom_total__counts_the_totals_not_the_hist(
+	void **state)
+{
+	const struct kp_metric_desc *d = kp_metric(metric("run_delay"));
+	struct kp_hist h = { 0 };
+	char sum[NAME_MAX_];
+
+	(void)state;
+	assert_non_null(d->prom_total);
+	kp_hist_add(&h, 1000000);
+	assert_int_equal(kp_interval_add(&iv, 100, 101, 0, metric("run_delay"),
+					 "", 5000000000ULL, &h), 0);
+	commit();
+	assert_int_equal(kp_interval_add(&iv, 100, 101, 0, metric("run_delay"),
+					 "", 2500000000ULL, NULL), 0);
+	commit();
+	render();
+	assert_string_equal(family_get(d->prom_total, false)->type, "counter");
+	assert_near(value_of(d->prom_total, "pid", "100", "vcpu", "0", NULL),
+		    7.5);
+	suffixed(sum, sizeof(sum), "run_delay", "_sum");
+	assert_near(value_of(sum, "pid", "100", "vcpu", "0", NULL), 0.001);
+}
+
+/* The per-event tier's attached time accumulates; absent before it ran. */
+static void prom_host__sched_events__seconds_attached_so_far(void **state)
+{
+	const struct kp_metric_desc *d = kp_host_metric(KP_HM_SCHED_EVENTS);
+
+	(void)state;
+	commit();
+	render();
+	assert_int_equal(samples_named(d->prom), 0);
+	iv.sched_events.on_ns = 200000000;
+	iv.sched_events.window_ns = 1000000000;
+	commit();
+	iv.sched_events.on_ns = 1000000000;
+	iv.sched_events.window_ns = 1000000000;
+	commit();
+	render();
+	assert_near(value_of(d->prom, NULL), 1.2);
+}
+
 /* ---- HELP, TYPE, labels ---- */
 
 /* The registry entry whose Prometheus name is name, or NULL. */
@@ -1457,6 +1505,8 @@ int main(void)
 		T(prom_histogram__le_values__are_exact_slot_bounds_in_seconds),
 		T(prom_histogram__sum__is_in_seconds_at_full_precision),
 		T(prom_histogram__vcpu_scope__has_vcpu_label_and_count),
+		T(prom_histogram__prom_total__counts_the_totals_not_the_hist),
+		T(prom_host__sched_events__seconds_attached_so_far),
 		T(prom_render__each_metric__one_help_and_type_from_the_registry),
 		T(prom_render__help_with_percent_sign__is_written_verbatim),
 		T(prom_labels__vcpu_counter__pid_domain_uuid_vcpu_and_label),

@@ -314,6 +314,39 @@ static void interval__host_cpu__busy_pct_and_cpus(void **state)
 	assert_int_equal(INT(o, "host_cpu", "cpus"), 2);
 }
 
+/*
+ * The sched probe's per-event tier's share of the interval: in the
+ * interval record and in every run_delay object, the scale of histograms
+ * of that tier; absent (null) when the probe did not run.
+ */
+static void interval__sched_events__share_in_every_run_delay(void **state)
+{
+	struct json_object *o;
+
+	fill_vm();
+	iv.sched_events.on_ns = 100000000;
+	iv.sched_events.window_ns = 500000000;
+	assert_int_equal(sink.interval(&sink, &iv), 0);
+	parse_lines();
+	o = record_of("interval");
+	assert_float_equal(NUM(o, "sched_events_pct"), 20, 1e-9);
+	o = record_of("vm");
+	assert_float_equal(NUM(o, "run_delay", "sched_events_pct"), 20, 1e-9);
+	assert_float_equal(NUM(o, "vcpus", "0", "run_delay", "sched_events_pct"),
+			   20, 1e-9);
+	assert_float_equal(NUM(o, "vcpus", "1", "run_delay", "sched_events_pct"),
+			   20, 1e-9);
+}
+
+static void interval__sched_not_running__no_sched_events(void **state)
+{
+	fill_vm();
+	assert_int_equal(sink.interval(&sink, &iv), 0);
+	parse_lines();
+	assert_false(HAS(record_of("interval"), "sched_events_pct"));
+	assert_false(HAS(record_of("vm"), "run_delay", "sched_events_pct"));
+}
+
 /* I/O of no process: a "host" record between the VMs and the interval */
 static void interval__host_devices__write_a_host_record(void **state)
 {
@@ -457,6 +490,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(interval__one_vm__writes_vm_then_interval_record),
 		T(interval__run_delay__ready_and_worst_vcpu_percent),
+		T(interval__sched_events__share_in_every_run_delay),
+		T(interval__sched_not_running__no_sched_events),
 		T(interval__vcpu_of_unknown_index__has_null_index),
 		T(interval__preempted_by__top_five_largest_first),
 		T(interval__lost_and_dropped__in_the_interval_record),

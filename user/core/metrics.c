@@ -205,11 +205,14 @@ static const struct kp_metric_desc metrics[KP_M__COUNT] = {
 		.show = KP_SHOW_DELAY,
 		.pct = "",
 		.share = "ready",
+		.prom_total = "kvmprobe_vcpu_run_delay_seconds_total",
 		.help = "Run delay (CPU ready, esxtop %RDY, steal time in the "
 			"guest): time a vCPU thread was runnable but not "
 			"running, from its wake-up or preemption until it ran. "
-			"The histogram holds the waits that ended; the total "
-			"also counts the wait in progress.",
+			"The total is the kernel's count (schedstat, the "
+			"counter tier, exact); the histogram holds the waits "
+			"the per-event tier saw end while it ran "
+			"(sched_events_pct of the interval).",
 	},
 	[KP_M_CPU_TIME] = {
 		.json = "cpu_pct",
@@ -220,8 +223,9 @@ static const struct kp_metric_desc metrics[KP_M__COUNT] = {
 		.unit = KP_UNIT_NS,
 		.show = KP_SHOW_PCT,
 		.help = "On-CPU time of a vCPU thread (guest time and the "
-			"host's work in that thread), in records as a "
-			"percentage of the interval.",
+			"host's work in that thread; the kernel's count, "
+			"counter tier), in records as a percentage of the "
+			"interval.",
 	},
 	[KP_M_PREEMPTIONS] = {
 		.json = "preemptions",
@@ -232,7 +236,8 @@ static const struct kp_metric_desc metrics[KP_M__COUNT] = {
 		.unit = KP_UNIT_EVENTS,
 		.show = KP_SHOW_COUNT,
 		.help = "Involuntary context switches: the vCPU thread was "
-			"switched out while still runnable.",
+			"switched out while still runnable (the kernel's "
+			"nivcsw, counter tier).",
 	},
 	[KP_M_PREEMPTED_BY] = {
 		.json = "preempted_by",
@@ -245,7 +250,8 @@ static const struct kp_metric_desc metrics[KP_M__COUNT] = {
 		.show = KP_SHOW_TOP,
 		.help = "Noisy neighbours: time other threads ran on the CPU a "
 			"vCPU was waiting for, per thread; the 5 that took "
-			"most.",
+			"most. Per-event tier: while it ran "
+			"(sched_events_pct).",
 	},
 	[KP_M_LIMITED] = {
 		.json = "limited_pct",
@@ -575,6 +581,20 @@ static const struct kp_metric_desc host_metrics[KP_HM__COUNT] = {
 			"(/proc/stat: all but idle and iowait). The interval "
 			"record has it as busy_pct of all CPUs' time and the "
 			"number of CPUs.",
+	},
+	[KP_HM_SCHED_EVENTS] = {
+		.json = "sched_events_pct",
+		.prom = "kvmprobe_sched_events_seconds_total",
+		.probe = "sched",
+		.type = KP_COUNTER,
+		.scope = KP_SCOPE_HOST,
+		.unit = KP_UNIT_NS,
+		.show = KP_SHOW_PCT,
+		.help = "Time the sched probe's per-event tier (run-delay "
+			"histograms, who preempted, where exit handling goes) "
+			"was attached (--sched-duty, --sched-trigger); in "
+			"records as a percentage of the interval, also in "
+			"every run_delay object. Scale its figures by it.",
 	},
 };
 

@@ -121,6 +121,9 @@ struct kp_metric_desc {
 	const char *share;  /* KP_SHOW_DELAY: what its percentage of the
 			     * interval is called, "ready": <share>_pct and,
 			     * for a VM, worst_<share>_pct */
+	const char *prom_total; /* KP_SHOW_DELAY: also this Prometheus
+				 * counter of the total, which the histogram
+				 * (of another tier) may not add up to */
 	const char *help;
 };
 
@@ -134,6 +137,7 @@ enum kp_host_metric_id {
 	KP_HM_RECORDS_DROPPED,
 	KP_HM_INTERVALS,
 	KP_HM_CPU_BUSY,         /* {busy_pct, cpus} of the interval */
+	KP_HM_SCHED_EVENTS,     /* the sched probe's per-event tier's share */
 	KP_HM__COUNT,
 };
 

@@ -30,7 +30,8 @@ struct series {
 	uint32_t tid;          /* vcpu == -1 and a vCPU series: unknown index */
 	char dev[KP_LABEL_MAX]; /* disk and iface scopes: the device */
 	char label[KP_LABEL_MAX];
-	double value;          /* counters (base units) and gauges */
+	double value;          /* counters (base units) and gauges; a
+				* histogram with prom_total: the total */
 	struct kp_hist *hist;  /* histograms */
 };
 
@@ -48,6 +49,8 @@ struct kp_prom {
 	size_t nlost;
 	uint64_t dropped, intervals;
 	double cpu_busy_s;     /* host CPU busy since boot; < 0: unknown */
+	double sched_events_s; /* the sched per-event tier attached; < 0:
+				* the probe never ran */
 	bool unsorted;         /* series were added since the last render */
 };
 
@@ -59,6 +62,7 @@ struct kp_prom *kp_prom_new(kp_prom_alive_fn alive, void *arg)
 		p->alive = alive;
 		p->arg = arg;
 		p->cpu_busy_s = -1;
+		p->sched_events_s = -1;
 	}
 	return p;
 }
@@ -230,9 +234,10 @@ static int add_set(struct kp_prom *p, uint32_t pid, int vcpu, uint32_t tid,
 			       x->label);
 		if (!s)
 			return -ENOMEM;
-		if (d->type == KP_HISTOGRAM)
+		if (d->type == KP_HISTOGRAM) {
 			kp_hist_merge(s->hist, x->hist);
-		else if (d->type == KP_GAUGE)
+			s->value += base_value(d, x->value);
+		} else if (d->type == KP_GAUGE)
 			s->value = base_value(d, x->value);
 		else
 			s->value += base_value(d, x->value);
@@ -348,6 +353,10 @@ int kp_prom_update(struct kp_prom *p, const struct kp_interval *iv)
 	}
 	p->intervals++;
 	p->cpu_busy_s = iv->cpu.ncpus ? iv->cpu.busy_s : -1;
+	if (iv->sched_events.window_ns)
+		p->sched_events_s = (p->sched_events_s > 0 ?
+				     p->sched_events_s : 0) +
+				    iv->sched_events.on_ns / 1e9;
 	add_lost(p, iv);
 	return expire(p);
 }
@@ -477,6 +486,26 @@ static void render_hist(struct buf *b, const char *name, const char *lab,
 	put(b, "%s_count{%s} %llu\n", name, lab, (unsigned long long)total);
 }
 
+/*
+ * The counter of the totals of histogram series s[first..end) of one
+ * metric, when it has one (prom_total: the histogram is of another tier).
+ */
+static void render_totals(struct kp_prom *p, struct buf *b, size_t first,
+			  size_t end)
+{
+	const struct kp_metric_desc *d = kp_metric(p->s[first].metric);
+	char lab[4096];
+	size_t i;
+
+	if (!d->prom_total)
+		return;
+	header(b, d->prom_total, "counter", d->help);
+	for (i = first; i < end; i++) {
+		labels(p, &p->s[i], lab, sizeof(lab));
+		put(b, "%s{%s} %.17g\n", d->prom_total, lab, p->s[i].value);
+	}
+}
+
 static int cmp_series(const void *a, const void *b)
 {
 	const struct series *x = a, *y = b;
@@ -523,6 +552,11 @@ static void render_host(struct kp_prom *p, struct buf *b)
 			if (p->cpu_busy_s >= 0)
 				put(b, "%s %.17g\n", d->prom, p->cpu_busy_s);
 			break;
+		case KP_HM_SCHED_EVENTS:
+			if (p->sched_events_s >= 0)
+				put(b, "%s %.17g\n", d->prom,
+				    p->sched_events_s);
+			break;
 		}
 	}
 }
@@ -533,7 +567,7 @@ int kp_prom_render(struct kp_prom *p, char **out, size_t *len)
 	int err;
 	int last = -1;
 	char lab[4096];
-	size_t i;
+	size_t i, first = 0;
 
 	/*
 	 * Rendered once per interval, for publishing: sorted only when series
@@ -547,8 +581,11 @@ int kp_prom_render(struct kp_prom *p, char **out, size_t *len)
 		const struct kp_metric_desc *d = kp_metric(s->metric);
 
 		if ((int)s->metric != last) {
+			if (last >= 0)
+				render_totals(p, &b, first, i);
 			header(&b, d->prom, kp_mtype_name(d->type), d->help);
 			last = s->metric;
+			first = i;
 		}
 		labels(p, s, lab, sizeof(lab));
 		if (d->type == KP_HISTOGRAM)
@@ -556,6 +593,8 @@ int kp_prom_render(struct kp_prom *p, char **out, size_t *len)
 		else
 			put(&b, "%s{%s} %.17g\n", d->prom, lab, s->value);
 	}
+	if (last >= 0)
+		render_totals(p, &b, first, p->n);
 	render_host(p, &b);
 	if (p->unsorted) {
 		err = reindex(p); /* whatever happened: the sort moved series */

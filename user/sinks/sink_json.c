@@ -103,13 +103,23 @@ static int json_start(struct kp_sink *s, const struct kp_start_info *info)
 	return kp_sink_flush(s->out);
 }
 
+/* The sched probe's per-event tier's share of the interval, or NULL. */
+static struct json_object *events_pct(const struct kp_interval *iv)
+{
+	const struct kp_tier_share *t = &iv->sched_events;
+
+	if (!t->window_ns)
+		return NULL;
+	return kp_json_fixed3(100.0 * t->on_ns / t->window_ns);
+}
+
 /*
  * KP_SHOW_DELAY, keys from the registry: {total_ns, ready_pct,
- * worst_ready_pct (vm_level: the VM's own sample), p50_us, p99_us, hist}
- * for run_delay.
+ * worst_ready_pct (vm_level: the VM's own sample), p50_us, p99_us, hist,
+ * sched_events_pct (the histogram's tier's share)} for run_delay.
  */
-static struct json_object *delay_json(const struct kp_sample *p,
-				      bool vm_level)
+static struct json_object *delay_json(const struct kp_interval *iv,
+				      const struct kp_sample *p, bool vm_level)
 {
 	const struct kp_metric_desc *d = kp_metric(p->metric);
 	struct json_object *o = json_object_new_object();
@@ -124,6 +134,10 @@ static struct json_object *delay_json(const struct kp_sample *p,
 	}
 	kp_json_add_percentiles(o, d, p->hist);
 	json_object_object_add(o, "hist", kp_json_hist(p->hist));
+	if (iv->sched_events.window_ns)
+		json_object_object_add(o,
+				       kp_host_metric(KP_HM_SCHED_EVENTS)->json,
+				       events_pct(iv));
 	return o;
 }
 
@@ -175,8 +189,9 @@ static struct json_object *top_json(const struct kp_sample_set *set,
  * (enum kp_show); percentages are the ones kp_interval_finish derived.
  * vm_level: set is a VM's own set.
  */
-static void add_metrics(struct json_object *o, const struct kp_sample_set *set,
-			bool vcpu_only, bool vm_level)
+static void add_metrics(struct json_object *o, const struct kp_interval *iv,
+			const struct kp_sample_set *set, bool vcpu_only,
+			bool vm_level)
 {
 	const struct kp_metric_desc *d;
 	const struct kp_sample *p;
@@ -204,7 +219,7 @@ static void add_metrics(struct json_object *o, const struct kp_sample_set *set,
 			m = kp_json_fixed3(p->pct);
 			break;
 		case KP_SHOW_DELAY:
-			m = delay_json(p, vm_level);
+			m = delay_json(iv, p, vm_level);
 			break;
 		case KP_SHOW_INFO: /* a VM: the label most of its vCPUs have */
 			for (; first < i; first++)
@@ -288,10 +303,10 @@ static int vm_record(struct kp_sink *s, const struct kp_interval *iv,
 		json_object_object_add(v, "index", vc->index < 0 ? NULL :
 				       json_object_new_int(vc->index));
 		json_object_object_add(v, "tid", json_object_new_int64(vc->tid));
-		add_metrics(v, &vc->s, true, false);
+		add_metrics(v, iv, &vc->s, true, false);
 		json_object_array_add(vcpus, v);
 	}
-	add_metrics(o, &vm->s, false, true);
+	add_metrics(o, iv, &vm->s, false, true);
 	add_gauges(o, &vm->gauges);
 	kp_json_add_devices(o, &vm->s);
 	json_object_object_add(o, "vcpus", vcpus);
@@ -334,6 +349,10 @@ static int json_interval(struct kp_sink *s, const struct kp_interval *iv)
 		json_object_object_add(o, kp_host_metric(KP_HM_CPU_BUSY)->json,
 				       cpu);
 	}
+	if (iv->sched_events.window_ns)
+		json_object_object_add(o,
+				       kp_host_metric(KP_HM_SCHED_EVENTS)->json,
+				       events_pct(iv));
 	emit(s, o);
 	return kp_sink_flush(s->out);
 }

@@ -191,6 +191,11 @@ static int text_interval(struct kp_sink *s, const struct kp_interval *iv)
 	if (iv->cpu.ncpus && !isnan(iv->cpu.busy_pct))
 		fprintf(s->out, ", host CPU %.1f%% busy of %u", iv->cpu.busy_pct,
 			iv->cpu.ncpus);
+	/* the share of the interval %RDY's histograms and preemptors cover */
+	if (iv->sched_events.window_ns)
+		fprintf(s->out, ", sched events %.0f%%",
+			100.0 * iv->sched_events.on_ns /
+				iv->sched_events.window_ns);
 	fprintf(s->out, "%s\n", lost ? "  (events lost: see \"lost\" in -f json)" :
 		"");
 	if (!iv->nvms)

@@ -415,6 +415,7 @@ int kp_top_frame_add(struct kp_top_frame *f, struct kp_top_alerts *a,
 		f->cpu_pct = num(get(rec, "host_cpu"), "busy_pct");
 		f->ncpus = isnan(num(get(rec, "host_cpu"), "cpus")) ? 0 :
 			(unsigned int)num(get(rec, "host_cpu"), "cpus");
+		f->sched_events_pct = num(rec, "sched_events_pct");
 		f->complete = true;
 		return 0;
 	}
@@ -1089,6 +1090,14 @@ void kp_top_header(const struct kp_top_frame *f, const struct kp_top_alerts *a,
 		     f ? (unsigned long long)f->lost : 0ULL);
 	if (n < 0 || (size_t)n >= len)
 		return;
+	if (f && f->complete && !isnan(f->sched_events_pct)) {
+		int m = snprintf(buf + n, len - n, "  events %.0f%%",
+				 f->sched_events_pct);
+
+		if (m < 0 || (size_t)m >= len - n)
+			return;
+		n += m;
+	}
 	if (firing)
 		snprintf(buf + n, len - n, "  ALERTS %zu: %s %s %s", firing,
 			 worst->severity, worst->rule, worst->who);

@@ -79,6 +79,7 @@ struct kp_top_frame {
 	uint64_t lost, dropped;
 	double cpu_pct;       /* host CPU busy of all CPUs' time, NAN */
 	unsigned int ncpus;   /* 0: not in the record */
+	double sched_events_pct; /* the sched per-event tier's share, NAN */
 	bool complete; /* its "interval" record was seen */
 	size_t nalerts; /* alert records that came with this interval */
 	size_t nfiring; /* of which firing */
