@@ -33,6 +33,12 @@ vcpu_intervals() {
 		"\(.run_delay.ready_pct) \(.cpu_pct)"' "$1"
 }
 
+# near A B SPAN PCT: |A - B| <= PCT% of SPAN
+near() {
+	awk -v a="$1" -v b="$2" -v t="$3" -v p="$4" \
+		'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= p / 100 * t) }'
+}
+
 # within VALUE LO HI: 0 when LO <= VALUE <= HI
 within() {
 	awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'

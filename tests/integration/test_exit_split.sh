@@ -10,9 +10,12 @@
 #    nothing;
 #  - handlers that spin on a CPU a hog shares: waiting at least the
 #    handlers' run delay and at most the thread's.
-# The three always add up to userspace_time; /metrics has them too. Without
-# the sched probe, or with its programs as raw tracepoints (no task
-# storage), there is no split: the records say nothing rather than 0.
+# The three always add up to userspace_time; /metrics has them too (the
+# sched probe's per-event tier attached all the time: --sched-duty 1).
+# Without the sched probe, with its programs as raw tracepoints (no task
+# storage) or with its per-event tier off, there is no split: the records
+# say nothing rather than 0. With the tier on half the time, only records
+# all of whose handlings it saw from start to end have a split.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_kvm
@@ -32,7 +35,7 @@ run() {
 	local name=$1 i x
 	shift
 	start_probe "$TMP/$name.json" -i $IV --probes exits,sched \
-		--listen "127.0.0.1:$PORT" || exit 1
+		--sched-duty 1 --listen "127.0.0.1:$PORT" || exit 1
 	"$EXERCISER" --io $N --spin 2 "$@" >"$TMP/$name.x.json" &
 	x=$!
 	for i in $(seq 1 200); do
@@ -110,7 +113,8 @@ between "hog: the handlers waited for a good part of their time" \
 
 # no split without the per-event tier
 i=0
-for how in "--probes exits" "--probes exits,sched --attach tracepoint"; do
+for how in "--probes exits" "--probes exits,sched --attach tracepoint" \
+	"--probes exits,sched --sched-duty 0 --sched-trigger 0"; do
 	i=$((i + 1))
 	start_probe "$TMP/none$i.json" -i $IV $how || exit 1
 	"$EXERCISER" --io 200 --io-sleep 0.0005 >"$TMP/none$i.x.json" ||
@@ -123,4 +127,35 @@ for how in "--probes exits" "--probes exits,sched --attach tracepoint"; do
 	check_eq "$how: no split in the records" 0 \
 		"$(jq -s --argjson pid "$pid" '[.[] | select(.type == "vm" and .vm.pid == $pid) | select(has("userspace_oncpu_ns") or has("userspace_blocked_ns") or has("userspace_waiting_ns"))] | length' "$TMP/none$i.json")"
 done
+
+# the per-event tier half the time (0.5 s of every second, 0.25 s
+# intervals): a handling is split only when the tier was attached from its
+# start to its end, and a record has a split only when all its handlings
+# were: none in an interval the tier never ran; where there is one, each
+# 1 ms sleep is in it (blocked at least 850 us a handling)
+start_probe "$TMP/half.json" -i $IV --probes exits,sched --sched-duty 0.5 \
+	--sched-trigger 0 || exit 1
+"$EXERCISER" --io 3000 --io-sleep 0.001 >"$TMP/half.x.json" ||
+	not_ok "the exerciser failed"
+sleep 0.5
+stop_probe
+pid=$(jq .pid "$TMP/half.x.json")
+# per interval with handlings: "sched_events_pct has_split count blocked_ns"
+jq -rs --argjson pid "$pid" '
+	(map(select(.type == "interval") | {key: .ts, value: .sched_events_pct}) | from_entries) as $cov |
+	.[] | select(.type == "vm" and .vm.pid == $pid and .userspace_time.IO.count > 0) |
+	"\($cov[.ts]) \(has("userspace_blocked_ns")) \(.userspace_time.IO.count) \(.userspace_blocked_ns.IO // 0)"' \
+	"$TMP/half.json" >"$TMP/half.rows"
+check_eq "half: no split in an interval the tier never ran in" 0 \
+	"$(awk '$2 == "true" && $1 == 0 { n++ } END { print n + 0 }' "$TMP/half.rows")"
+with=$(grep -c ' true ' "$TMP/half.rows")
+without=$(grep -c ' false ' "$TMP/half.rows")
+[ "$with" -gt 0 ] && [ "$without" -gt 0 ] &&
+	ok "half: $with intervals with a split, $without without" ||
+	not_ok "half: $with intervals with a split, $without without: want both"
+check_eq "half: where written, the split holds every sleep (blocked >= 850 us a handling)" 0 \
+	"$(awk '$2 == "true" && $4 < $3 * 850000 { n++ } END { print n + 0 }' "$TMP/half.rows")"
+check_eq "half: where written, the split adds up to userspace_time" 0 \
+	"$(jq -s --argjson pid "$pid" '[.[] | select(.type == "vm" and .vm.pid == $pid and has("userspace_blocked_ns")) |
+		select(.userspace_time.IO.sum_ns != ((.userspace_oncpu_ns.IO // 0) + (.userspace_waiting_ns.IO // 0) + (.userspace_blocked_ns.IO // 0)))] | length' "$TMP/half.json")"
 finish

@@ -105,12 +105,6 @@ total() {
 		"$TMP/$1.json"
 }
 
-# near A B SPAN PCT: |A - B| <= PCT% of SPAN
-near() {
-	awk -v a="$1" -v b="$2" -v t="$3" -v p="$4" \
-		'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= p / 100 * t) }'
-}
-
 # sums NAME: "limited ready delay spun source n" of the vCPU over the
 # intervals it was runnable (ready + limited + cpu >= 95%): percentages
 # of the time of those intervals; delay is the record's run delay total.

@@ -2,10 +2,10 @@
 # vCPU threads that exist before kvmprobe starts are found from /proc: a
 # vCPU spinning inside KVM_RUN fires no kvm_fpu until it returns to the
 # VMM, so without seeding it would never be reported. The seeding iterator
-# also starts the slice it is running, so it is reported runnable (running
-# or waiting) all the time, though it never switched before: in every
-# interval it is reported runnable for most of it (> 50%: an unseeded slice
-# shows 0), and over the run cpu + ready is at least 95% of the time its
+# marks it and takes its counters' bases, so it is reported runnable
+# (running or waiting) all the time, though it never switched before: in
+# every interval it is reported runnable for most of it (> 50%: an
+# unseeded vCPU shows nothing), and over the run cpu + ready is at least 95% of the time its
 # CPU gave to tasks, and at most 105% of the run (the CPU's irq, softirq and steal time, which
 # schedstat counts neither as CPU time nor as run delay, left out). Both attach flavours: tp_btf (task
 # storage marks) and tracepoint (raw_tp, the stats map as the mark).

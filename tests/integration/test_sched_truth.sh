@@ -5,7 +5,10 @@
 # KVM_RUN: the run's own window) within 2%; so
 # does the CPU time. Contended (two vCPUs and a hog on one CPU) so that the
 # run delay is seconds, not noise; the vCPU threads are known before their
-# first KVM_RUN only from /proc (seeding), then from kvm_fpu.
+# first KVM_RUN only from /proc (seeding), then from kvm_fpu. The totals are
+# the kernel's counters (the counter tier); the histogram is the per-event
+# tier's, attached all the time here (--sched-duty 1) so that over the run
+# it holds every wait (test_sched_tiers.sh: the tier part-time and off).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_sched.sh"
 require_root
@@ -17,7 +20,7 @@ C=$SCHED_CPU
 "$EXERCISER" --vcpus 2 --spin 4 --pin "$C" --delay-start 1 >"$TMP/truth.json" &
 X=$!
 BG_PIDS+=("$X")
-start_probe "$TMP/kp.json" -i 0.5 --probes sched -p "$X" || exit 1
+start_probe "$TMP/kp.json" -i 0.5 --probes sched --sched-duty 1 -p "$X" || exit 1
 start_hog "$C"
 wait "$X" || { not_ok "exerciser failed"; finish; }
 stop_hog
@@ -48,11 +51,15 @@ for i in 0 1; do
 	else
 		not_ok "vCPU $i CPU time $got ns, schedstat $want ns: want within 2%"
 	fi
-	# the histogram holds the waits that ended: its sum is the total but
-	# for the waits in progress at the interval ends, which cancel out
+	# the histogram holds every wait the per-event tier saw end, timed on
+	# the clock at each switch; the total is the kernel's, on the runqueue
+	# clock, which lags it by microseconds at some switches (docs/output.md):
+	# over the run the two agree within 0.5%
 	hsum=$(sum_vcpu "$TMP/kp.json" "$pid" "$tid" .run_delay.hist.sum_ns)
 	total=$(sum_vcpu "$TMP/kp.json" "$pid" "$tid" .run_delay.total_ns)
-	check_eq "vCPU $i histogram sum over the run equals the total" "$total" "$hsum"
+	near "$hsum" "$total" "$total" 0.5 &&
+		ok "vCPU $i histogram sum over the run $hsum ns = the total $total ns within 0.5%" ||
+		not_ok "vCPU $i histogram sum over the run $hsum ns, the total $total ns: want within 0.5%"
 	check_eq "vCPU $i reported with its index" "$i" \
 		"$(jq -rs --argjson pid "$pid" --argjson tid "$tid" '[.[] | select(.type == "vm" and .vm.pid == $pid) | .vcpus[] | select(.tid == $tid) | .index] | unique | map(tostring) | join(",")' "$TMP/kp.json")"
 	n=$(sum_vcpu "$TMP/kp.json" "$pid" "$tid" .preemptions)

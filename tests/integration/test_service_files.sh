@@ -15,7 +15,10 @@ promtool check rules "$S/kvmprobe.rules.yml" >"$TMP/rules.out" 2>&1 &&
 jq -e . "$S/grafana-dashboard.json" >/dev/null && ok "the dashboard is valid JSON" ||
 	not_ok "the dashboard is not valid JSON"
 
-"$KVMPROBE" --list-metrics | sed -n 's/^| `[^`]*` | `\([a-z_]*\)`.*/\1/p' >"$TMP/names"
+# every name of the Prometheus column (a histogram may have its total's
+# counter beside it)
+"$KVMPROBE" --list-metrics | awk -F' [|] ' '/^[|] `/ { print $2 }' |
+	grep -o 'kvmprobe_[a-z_]*' >"$TMP/names"
 printf '%s\n' kvmprobe_lost_events_total kvmprobe_records_dropped_total >>"$TMP/names"
 for f in kvmprobe.rules.yml grafana-dashboard.json; do
 	for m in $(grep -o 'kvmprobe_[a-z_]*' "$S/$f" | sed 's/_\(bucket\|sum\|count\)$//' | sort -u); do
