@@ -2,7 +2,9 @@
 # Context switch cost of the sched probe. `perf bench sched pipe` (two
 # tasks ping-ponging through a pipe, pinned to one CPU: about two switches
 # and two wake-ups per op, no vCPU involved) bare vs kvmprobe --probes sched
-# vs libbpf-tools' runqlat (which timestamps every wake-up and switch) vs
+# in its default configuration (the per-event tier attached --sched-duty
+# 0.2 of the time) vs the same with the tier always on (--sched-duty 1:
+# "always") vs libbpf-tools' runqlat (which timestamps every wake-up and switch) vs
 # the floor (empty programs on the probe's events). Rounds of one run each,
 # in an order that turns every round; the figure is the median of the
 # rounds' slowdowns of usecs/op against that round's bare run, budget 2%.
@@ -50,7 +52,7 @@ start_runqlat() { # sets RQ_PID once runqlat has attached
 }
 
 events=$(probe_events sched) || exit 1
-variants="bare floor kvmprobe"
+variants="bare floor kvmprobe always"
 [ -x "$RUNQLAT" ] && variants="$variants runqlat"
 for v in $variants; do : >"$BENCH_OUT/pipe_$v"; done
 pipe_us >/dev/null # warm-up
@@ -67,6 +69,10 @@ run_variant() {
 		start_kvmprobe -i 1 --probes sched || return 1
 		pipe_us
 		stop_bg "$KP_PID" ;;
+	always)
+		start_kvmprobe -i 1 --probes sched --sched-duty 1 || return 1
+		pipe_us
+		stop_bg "$KP_PID" ;;
 	runqlat)
 		start_runqlat || return 0
 		pipe_us
@@ -78,18 +84,19 @@ rounds sched_pipe pipe "usecs/op"
 bare=$(median <"$BENCH_OUT/pipe_bare")
 add_spread sched_pipe bare us_per_op "$BENCH_OUT/pipe_bare" us \
 	"perf bench sched pipe -l $LOOPS on CPU $CPU"
-for v in floor kvmprobe runqlat; do
+for v in floor kvmprobe always runqlat; do
 	grep -qv nan "$BENCH_OUT/pipe_$v" 2>/dev/null || continue
 	pair_pct "$BENCH_OUT/pipe_bare" "$BENCH_OUT/pipe_$v" >"$BENCH_OUT/pipe_slow_$v"
 done
 read -r fl _ <<<"$(spread "$BENCH_OUT/pipe_slow_floor")"
-for v in floor kvmprobe runqlat; do
+for v in floor kvmprobe always runqlat; do
 	[ -s "$BENCH_OUT/pipe_slow_$v" ] || continue
 	read -r m lo hi _ <<<"$(spread "$BENCH_OUT/pipe_slow_$v")"
 	budget= note="slowdown vs bare in the same round ($bare us/op): median of $PAIRS rounds"
 	case $v in
 	floor) note="$note; empty programs on the sched probe's events: $(echo $events)" ;;
-	kvmprobe) budget=2 note="$note; $(times_floor "$m" "$fl") the floor ($fl%)" ;;
+	kvmprobe) budget=2 note="$note; default configuration (per-event tier 0.2 of the time); $(times_floor "$m" "$fl") the floor ($fl%)" ;;
+	always) note="$note; --sched-duty 1 (per-event tier always attached); $(times_floor "$m" "$fl") the floor" ;;
 	*) note="$note; $(times_floor "$m" "$fl") the floor" ;;
 	esac
 	add_spread sched_pipe "$v" slowdown "$BENCH_OUT/pipe_slow_$v" "%" "$note" $budget
@@ -118,8 +125,8 @@ delta() { # delta BEFORE AFTER: name ns runs
 	join "$1" "$2" | awk '{ print $1, $4 - $2, $5 - $3 }'
 }
 
-# no vCPU: the same perf bench
-start_kvmprobe -i 1 --probes sched || exit 1
+# no vCPU: the same perf bench (the per-event tier attached throughout)
+start_kvmprobe -i 1 --probes sched --sched-duty 1 || exit 1
 stats >"$BENCH_OUT/sched_stats.0"
 pipe_us >/dev/null
 stats >"$BENCH_OUT/sched_stats.1"
@@ -145,7 +152,7 @@ vcpu_window() { # vcpu_window OUT PIDFILTER|"": OUT gets "name ns runs"
 	"$EXERCISER" --vcpus 2 --spin "$SPIN" --pin "$CPU" --delay-start 1 \
 		>"$BENCH_OUT/sched_truth.json" &
 	x=$!
-	start_kvmprobe -i 1 --probes sched -p "${filter:-$x}" || return 1
+	start_kvmprobe -i 1 --probes sched --sched-duty 1 -p "${filter:-$x}" || return 1
 	stats >"$BENCH_OUT/sched_stats.a"
 	wait "$x" || return 1
 	stats >"$BENCH_OUT/sched_stats.b"
