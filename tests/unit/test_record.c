@@ -86,6 +86,36 @@ static void interval_add__counters_of_vcpus__finish_sums_them_into_vm(void **sta
 	assert_int_equal(vm->s.n, 3);
 }
 
+/*
+ * A VM of many vCPUs (indexed by tid past a few): samples added in any
+ * order, before and after the index grows and after finish sorted the
+ * vCPUs, each reach their own vCPU.
+ */
+static void interval_add__many_vcpus_any_order__each_its_own(void **state)
+{
+	struct kp_vm_rec *vm;
+	uint32_t t;
+
+	for (t = 0; t < 1000; t++) /* scattered tids */
+		assert_int_equal(add(100, 5000 + (t * 7919) % 1000, -1,
+				     KP_M_EXITS, "io", 1), 0);
+	for (t = 1000; t > 0; t--)
+		assert_int_equal(add(100, 5000 + t - 1, -1, KP_M_EXITS, "io",
+				     t - 1), 0);
+	assert_int_equal(kp_interval_finish(&iv), 0);
+	vm = find_vm(100);
+	assert_int_equal(vm->nvcpus, 1000);
+	for (t = 0; t < 1000; t++)
+		assert_int_equal(value_of(&find_vcpu(vm, 5000 + t)->s,
+					  KP_M_EXITS, "io"), 1 + t);
+	/* after the sort: adds still find their vCPU, none is made twice */
+	assert_int_equal(add(100, 5999, -1, KP_M_EXITS, "hlt", 4), 0);
+	assert_int_equal(add(100, 5000, -1, KP_M_EXITS, "hlt", 3), 0);
+	assert_int_equal(vm->nvcpus, 1000);
+	assert_int_equal(value_of(&find_vcpu(vm, 5999)->s, KP_M_EXITS, "hlt"), 4);
+	assert_int_equal(value_of(&find_vcpu(vm, 5000)->s, KP_M_EXITS, "hlt"), 3);
+}
+
 static void interval_add__two_vms__are_kept_apart(void **state)
 {
 	assert_int_equal(add(100, 101, 0, KP_M_EXITS, "io", 10), 0);
@@ -738,6 +768,7 @@ int main(void)
 		T(interval_add__counters_of_vcpus__finish_sums_them_into_vm),
 		T(vm_derive_memory__used_and_ballooned__from_what_is_reported),
 		T(interval_add__two_vms__are_kept_apart),
+		T(interval_add__many_vcpus_any_order__each_its_own),
 		T(interval_add__same_metric_other_label__is_another_sample),
 		T(interval_add__histograms__merge_in_vcpu_and_vm),
 		T(interval_add__counter_metric__has_no_histogram),

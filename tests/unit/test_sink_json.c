@@ -347,6 +347,38 @@ static void interval__sched_not_running__no_sched_events(void **state)
 	assert_false(HAS(record_of("vm"), "run_delay", "sched_events_pct"));
 }
 
+/*
+ * A vCPU's histograms without their buckets (count, sum, percentiles:
+ * most of a large VM's record otherwise) unless --hist; the VM's always.
+ */
+static void interval__vcpu_hist__buckets_only_with_hist_option(void **state)
+{
+	struct json_object *o;
+
+	fill_vm();
+	assert_int_equal(sink.interval(&sink, &iv), 0);
+	parse_lines();
+	o = record_of("vm");
+	assert_int_equal(INT(o, "vcpus", "0", "run_delay", "hist", "count"), 90);
+	assert_true(HAS(o, "vcpus", "0", "run_delay", "hist", "sum_ns"));
+	assert_true(HAS(o, "vcpus", "0", "run_delay", "hist", "p99_us"));
+	assert_false(HAS(o, "vcpus", "0", "run_delay", "hist", "buckets"));
+	assert_true(HAS(o, "run_delay", "hist", "buckets"));
+}
+
+static void interval__hist_option__vcpu_hist_with_buckets(void **state)
+{
+	struct json_object *o;
+
+	opts.hist = true;
+	fill_vm();
+	assert_int_equal(sink.interval(&sink, &iv), 0);
+	parse_lines();
+	o = record_of("vm");
+	assert_true(HAS(o, "vcpus", "0", "run_delay", "hist", "buckets"));
+	assert_true(HAS(o, "run_delay", "hist", "buckets"));
+}
+
 /* I/O of no process: a "host" record between the VMs and the interval */
 static void interval__host_devices__write_a_host_record(void **state)
 {
@@ -491,6 +523,8 @@ int main(void)
 		T(interval__one_vm__writes_vm_then_interval_record),
 		T(interval__run_delay__ready_and_worst_vcpu_percent),
 		T(interval__sched_events__share_in_every_run_delay),
+		T(interval__vcpu_hist__buckets_only_with_hist_option),
+		T(interval__hist_option__vcpu_hist_with_buckets),
 		T(interval__sched_not_running__no_sched_events),
 		T(interval__vcpu_of_unknown_index__has_null_index),
 		T(interval__preempted_by__top_five_largest_first),

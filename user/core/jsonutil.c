@@ -94,6 +94,11 @@ static struct json_object *us(double ns)
 
 struct json_object *kp_json_hist(const struct kp_hist *h)
 {
+	return kp_json_hist_ext(h, true);
+}
+
+struct json_object *kp_json_hist_ext(const struct kp_hist *h, bool buckets_too)
+{
 	struct json_object *o, *buckets, *b;
 	uint64_t n = 0;
 	unsigned int i;
@@ -113,6 +118,10 @@ struct json_object *kp_json_hist(const struct kp_hist *h)
 	json_object_object_add(o, "sum_ns", json_object_new_uint64(h->sum));
 	json_object_object_add(o, "p50_us", us(kp_hist_percentile(h, 50)));
 	json_object_object_add(o, "p99_us", us(kp_hist_percentile(h, 99)));
+	if (!buckets_too) {
+		json_object_put(buckets);
+		return o;
+	}
 	for (i = 0; i < KP_HIST_SLOTS; i++) {
 		if (!h->slots[i])
 			continue;

@@ -3,6 +3,7 @@
 #ifndef KP_JSONUTIL_H
 #define KP_JSONUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 #include <json-c/json.h>
@@ -21,6 +22,8 @@ char *kp_utf8_sanitize(const char *s);
 struct json_object *kp_json_fixed3(double v);
 /* A histogram as documented in docs/output.md (HIST). */
 struct json_object *kp_json_hist(const struct kp_hist *h);
+/* The same, without "buckets" unless buckets_too: count, sum, p50, p99. */
+struct json_object *kp_json_hist_ext(const struct kp_hist *h, bool buckets_too);
 /* RFC 3339 UTC with milliseconds: 2026-11-22T10:00:01.000Z */
 int kp_format_ts(const struct timespec *ts, char *buf, size_t len);
 /* Serialize obj as one line (no newline). */

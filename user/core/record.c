@@ -162,14 +162,53 @@ struct kp_vm_rec *kp_interval_vm(struct kp_interval *iv, uint32_t pid)
 	return vm;
 }
 
+/* Below this many vCPUs a VM's are searched, not indexed. */
+#define VIDX_MIN 16
+
+/* The slot of tid in vm->vidx: its own, or the free one it would take. */
+static size_t vidx_slot(const struct kp_vm_rec *vm, uint32_t tid)
+{
+	size_t mask = vm->nvidx - 1, i = (tid * 2654435761u) & mask;
+
+	while (vm->vidx[i] && vm->vcpus[vm->vidx[i] - 1].tid != tid)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* (Re)build the index for room above nvcpus + 1 at half load. */
+static int vidx_build(struct kp_vm_rec *vm)
+{
+	size_t n = 64, i;
+
+	while (n < 2 * (vm->nvcpus + 1))
+		n *= 2;
+	free(vm->vidx);
+	vm->vidx = calloc(n, sizeof(*vm->vidx));
+	vm->nvidx = vm->vidx ? n : 0;
+	if (!vm->vidx)
+		return -ENOMEM;
+	for (i = 0; i < vm->nvcpus; i++)
+		vm->vidx[vidx_slot(vm, vm->vcpus[i].tid)] = i + 1;
+	return 0;
+}
+
 static struct kp_vcpu_rec *vcpu_get(struct kp_vm_rec *vm, uint32_t tid)
 {
 	struct kp_vcpu_rec *vc;
-	size_t i;
+	size_t i, slot = 0;
 
-	for (i = vm->nvcpus; i > 0; i--)
-		if (vm->vcpus[i - 1].tid == tid)
-			return &vm->vcpus[i - 1];
+	if (vm->nvcpus < VIDX_MIN) {
+		for (i = vm->nvcpus; i > 0; i--)
+			if (vm->vcpus[i - 1].tid == tid)
+				return &vm->vcpus[i - 1];
+	} else {
+		if ((!vm->vidx || vm->nvidx < 2 * (vm->nvcpus + 1)) &&
+		    vidx_build(vm))
+			return NULL;
+		slot = vidx_slot(vm, tid);
+		if (vm->vidx[slot])
+			return &vm->vcpus[vm->vidx[slot] - 1];
+	}
 	if (grow((void **)&vm->vcpus, &vm->cap, vm->nvcpus,
 		 sizeof(*vm->vcpus)))
 		return NULL;
@@ -177,6 +216,8 @@ static struct kp_vcpu_rec *vcpu_get(struct kp_vm_rec *vm, uint32_t tid)
 	memset(vc, 0, sizeof(*vc));
 	vc->tid = tid;
 	vc->index = -1;
+	if (vm->vidx)
+		vm->vidx[slot] = vm->nvcpus;
 	return vc;
 }
 
@@ -278,6 +319,10 @@ void kp_vm_sort_vcpus(struct kp_vm_rec *vm)
 	/* qsort(NULL, 0) is undefined (its pointer is nonnull) */
 	if (vm->nvcpus > 1)
 		qsort(vm->vcpus, vm->nvcpus, sizeof(*vm->vcpus), cmp_vcpu);
+	/* the index holds positions the sort moved: built again on use */
+	free(vm->vidx);
+	vm->vidx = NULL;
+	vm->nvidx = 0;
 }
 
 double kp_pct(uint64_t ns, double interval_s)
@@ -390,6 +435,7 @@ static void vm_free(struct kp_vm_rec *vm)
 	for (j = 0; j < vm->nvcpus; j++)
 		samples_free(&vm->vcpus[j].s);
 	free(vm->vcpus);
+	free(vm->vidx);
 	samples_free(&vm->s);
 	samples_free(&vm->gauges);
 	free(vm->name);

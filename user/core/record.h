@@ -92,6 +92,10 @@ struct kp_vm_rec {
 	char *uuid;
 	struct kp_vcpu_rec *vcpus;
 	size_t nvcpus, cap;
+	uint32_t *vidx;         /* tid -> 1 + its index in vcpus, open
+				 * addressing over nvidx (a power of 2)
+				 * slots; NULL: not built (few vCPUs) */
+	size_t nvidx;
 	struct kp_sample_set s; /* sums over the vCPUs */
 	struct kp_sample_set gauges; /* VM-wide gauges (memory), unlabelled,
 				      * set by the resolver */

@@ -119,7 +119,8 @@ static struct json_object *events_pct(const struct kp_interval *iv)
  * sched_events_pct (the histogram's tier's share)} for run_delay.
  */
 static struct json_object *delay_json(const struct kp_interval *iv,
-				      const struct kp_sample *p, bool vm_level)
+				      const struct kp_sample *p, bool vm_level,
+				      bool buckets)
 {
 	const struct kp_metric_desc *d = kp_metric(p->metric);
 	struct json_object *o = json_object_new_object();
@@ -133,7 +134,7 @@ static struct json_object *delay_json(const struct kp_interval *iv,
 		json_object_object_add(o, k, kp_json_fixed3(p->worst_pct));
 	}
 	kp_json_add_percentiles(o, d, p->hist);
-	json_object_object_add(o, "hist", kp_json_hist(p->hist));
+	json_object_object_add(o, "hist", kp_json_hist_ext(p->hist, buckets));
 	if (iv->sched_events.window_ns)
 		json_object_object_add(o,
 				       kp_host_metric(KP_HM_SCHED_EVENTS)->json,
@@ -187,11 +188,12 @@ static struct json_object *top_json(const struct kp_sample_set *set,
  * Add to o, for every metric of the registry present in set (and, when
  * vcpu_only, recorded per vCPU), its value as the registry says to show it
  * (enum kp_show); percentages are the ones kp_interval_finish derived.
- * vm_level: set is a VM's own set.
+ * vm_level: set is a VM's own set. buckets: histograms with their buckets,
+ * else their count, sum and percentiles only.
  */
 static void add_metrics(struct json_object *o, const struct kp_interval *iv,
 			const struct kp_sample_set *set, bool vcpu_only,
-			bool vm_level)
+			bool vm_level, bool buckets)
 {
 	const struct kp_metric_desc *d;
 	const struct kp_sample *p;
@@ -219,7 +221,7 @@ static void add_metrics(struct json_object *o, const struct kp_interval *iv,
 			m = kp_json_fixed3(p->pct);
 			break;
 		case KP_SHOW_DELAY:
-			m = delay_json(iv, p, vm_level);
+			m = delay_json(iv, p, vm_level, buckets);
 			break;
 		case KP_SHOW_INFO: /* a VM: the label most of its vCPUs have */
 			for (; first < i; first++)
@@ -234,7 +236,7 @@ static void add_metrics(struct json_object *o, const struct kp_interval *iv,
 			m = json_object_new_object();
 			for (; p < set->v + i; p++)
 				json_object_object_add(m, p->label, p->hist ?
-					kp_json_hist(p->hist) :
+					kp_json_hist_ext(p->hist, buckets) :
 					json_object_new_uint64(p->value));
 		}
 		json_object_object_add(o, d->json, m);
@@ -290,6 +292,8 @@ static int vm_record(struct kp_sink *s, const struct kp_interval *iv,
 		     const struct kp_vm_rec *vm)
 {
 	struct json_object *o = record("vm", &iv->ts), *vcpus, *v;
+	/* a vCPU's buckets only with --hist: most of a large VM's record */
+	bool buckets = s->opts && s->opts->hist;
 	size_t i;
 
 	json_object_object_add(o, "interval_s",
@@ -303,10 +307,10 @@ static int vm_record(struct kp_sink *s, const struct kp_interval *iv,
 		json_object_object_add(v, "index", vc->index < 0 ? NULL :
 				       json_object_new_int(vc->index));
 		json_object_object_add(v, "tid", json_object_new_int64(vc->tid));
-		add_metrics(v, iv, &vc->s, true, false);
+		add_metrics(v, iv, &vc->s, true, false, buckets);
 		json_object_array_add(vcpus, v);
 	}
-	add_metrics(o, iv, &vm->s, false, true);
+	add_metrics(o, iv, &vm->s, false, true, true);
 	add_gauges(o, &vm->gauges);
 	kp_json_add_devices(o, &vm->s);
 	json_object_object_add(o, "vcpus", vcpus);
