@@ -113,11 +113,8 @@ struct net_state {
 	struct kp_tap *scan;        /* scratch for kp_sys_taps() */
 	struct devs rd;             /* the sampling path's reading */
 	struct kp_resolver *resolver;
-	/* under lock: the taps, and the control thread's state */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	pthread_t thread;
-	bool thread_started, stop;
+	/* under tk.lock: the taps, and the control thread's state */
+	struct kp_ticker tk;
 	struct tap_rec *taps;
 	size_t ntaps, cap;
 	struct devs ctl;            /* the control thread's reading */
@@ -127,8 +124,6 @@ struct net_state {
 	unsigned int ctl_steps;
 	double duty;
 };
-
-static void thread_stop(struct net_state *ns);
 
 static void devs_free(struct devs *d)
 {
@@ -147,7 +142,7 @@ static void state_free(struct net_state *ns)
 {
 	if (!ns)
 		return;
-	thread_stop(ns);
+	kp_ticker_stop(&ns->tk);
 	kp_progs_detach(&ns->progs);
 	net_bpf__destroy(ns->skel);
 	kp_snap_free(&ns->prev);
@@ -157,8 +152,7 @@ static void state_free(struct net_state *ns)
 	devs_free(&ns->ctl);
 	free(ns->scan);
 	free(ns->taps);
-	pthread_mutex_destroy(&ns->lock);
-	pthread_cond_destroy(&ns->cond);
+	kp_ticker_destroy(&ns->tk);
 	free(ns);
 }
 
@@ -378,7 +372,7 @@ static int tap_cmp(const void *a, const void *b)
  * Scan sysfs for taps and watch them (with --pid: those the table says the
  * processes hold). A newly watched tap's counters are read once as the
  * base of its first interval. Taps that vanished stay (unwatched) until
- * their last counts were read. Under ns->lock.
+ * their last counts were read. Under ns->tk.lock.
  */
 static int refresh(struct net_state *ns)
 {
@@ -491,70 +485,30 @@ static void control(struct net_state *ns)
 			tap_control(ns, &ns->taps[i], &now);
 }
 
-static void add_ns(struct timespec *t, long long ns)
-{
-	t->tv_sec += (t->tv_nsec + ns) / 1000000000LL;
-	t->tv_nsec = (t->tv_nsec + ns) % 1000000000LL;
-}
-
 /*
  * Every tick: the control step (every CONTROL_TICKS), then the programs
  * attached as the duty cycle wants at this tick of the period.
  */
-static void *thread_main(void *arg)
+static void step(void *arg, unsigned int tick)
 {
 	struct net_state *ns = arg;
-	struct timespec next;
-	unsigned int tick = 0;
 	int on;
 
-	clock_gettime(CLOCK_MONOTONIC, &next);
-	pthread_mutex_lock(&ns->lock);
-	while (!ns->stop) {
-		if (!(tick % CONTROL_TICKS))
-			control(ns);
-		on = (int)(ns->duty * TICKS + 0.5);
-		if (on < 1)
-			on = 1;
-		/* attach failures: tried again at the next tick */
-		kp_progs_set(&ns->progs, EV_XMIT,
-			     on >= TICKS || (int)(tick % TICKS) < on);
-		kp_progs_set(&ns->progs, EV_CONSUME,
-			     on >= TICKS || (int)(tick % TICKS) < on + GRACE_TICKS);
-		add_ns(&next, TICK_NS);
-		while (!ns->stop && pthread_cond_timedwait(&ns->cond, &ns->lock,
-							   &next) != ETIMEDOUT)
-			;
-		tick++;
-	}
-	pthread_mutex_unlock(&ns->lock);
-	return NULL;
+	if (!(tick % CONTROL_TICKS))
+		control(ns);
+	on = (int)(ns->duty * TICKS + 0.5);
+	if (on < 1)
+		on = 1;
+	/* attach failures: tried again at the next tick */
+	kp_progs_set(&ns->progs, EV_XMIT,
+		     on >= TICKS || (int)(tick % TICKS) < on);
+	kp_progs_set(&ns->progs, EV_CONSUME,
+		     on >= TICKS || (int)(tick % TICKS) < on + GRACE_TICKS);
 }
 
 static int kp_net_run(void *state)
 {
-	struct net_state *ns = state;
-	int err;
-
-	if (ns->thread_started)
-		return 0;
-	err = pthread_create(&ns->thread, NULL, thread_main, ns);
-	if (err)
-		return -err;
-	ns->thread_started = true;
-	return 0;
-}
-
-static void thread_stop(struct net_state *ns)
-{
-	if (!ns->thread_started)
-		return;
-	pthread_mutex_lock(&ns->lock);
-	ns->stop = true;
-	pthread_cond_signal(&ns->cond);
-	pthread_mutex_unlock(&ns->lock);
-	pthread_join(ns->thread, NULL);
-	ns->thread_started = false;
+	return kp_ticker_start(&((struct net_state *)state)->tk);
 }
 
 /* Start and load */
@@ -612,7 +566,6 @@ static const struct kp_bpf_ops net_ops = {
 static struct net_state *state_new(const struct kp_probe_env *env)
 {
 	struct net_state *ns = calloc(1, sizeof(*ns));
-	pthread_condattr_t ca;
 
 	if (!ns)
 		return NULL;
@@ -622,11 +575,7 @@ static struct net_state *state_new(const struct kp_probe_env *env)
 	ns->sys_root = "/sys";
 	kp_snap_init(&ns->prev, sizeof(struct net_key), sizeof(struct net_val));
 	kp_snap_init(&ns->cur, sizeof(struct net_key), sizeof(struct net_val));
-	pthread_mutex_init(&ns->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&ns->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	kp_ticker_init(&ns->tk, TICK_NS, step, ns);
 	ns->scan = calloc(MAX_TAPS, sizeof(*ns->scan));
 	if (!ns->scan || devs_alloc(&ns->rd) || devs_alloc(&ns->ctl)) {
 		state_free(ns);
@@ -814,7 +763,7 @@ static int kp_net_read(void *state, struct kp_interval *iv)
 	err = kp_map_read(ns->stats_fd, &ns->cur, ns->max_entries);
 	if (!err)
 		err = kp_snap_sort(&ns->cur);
-	pthread_mutex_lock(&ns->lock);
+	pthread_mutex_lock(&ns->tk.lock);
 	if (!err)
 		err = kp_snap_delta(&ns->prev, &ns->cur, decode, &c);
 	if (!err)
@@ -828,7 +777,7 @@ static int kp_net_read(void *state, struct kp_interval *iv)
 	}
 	if (!err)
 		err = refresh(ns);
-	pthread_mutex_unlock(&ns->lock);
+	pthread_mutex_unlock(&ns->tk.lock);
 	return err;
 }
 

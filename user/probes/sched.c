@@ -74,11 +74,8 @@ struct sched_state {
 	struct bpf_link *counters; /* the first tier's iterator */
 	struct kp_iter_buf ibuf;
 	bool btf;               /* tp_btf programs: the exit split */
-	/* the per-event tier's duty cycle (thread_main), under lock */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	pthread_t thread;
-	bool thread_started, stop;
+	/* the per-event tier's duty cycle (step()), under tk.lock */
+	struct kp_ticker tk;
 	double duty, trigger_pct;
 	bool triggered;         /* a vCPU's ready reached trigger_pct */
 	bool on;                /* attached */
@@ -156,15 +153,12 @@ static const struct kp_bpf_ops sched_ops = {
 	.destroy = sched_destroy,
 };
 
-static void thread_stop(struct sched_state *ss);
-
 static void state_free(struct sched_state *ss)
 {
 	if (!ss)
 		return;
-	thread_stop(ss);
-	pthread_cond_destroy(&ss->cond);
-	pthread_mutex_destroy(&ss->lock);
+	kp_ticker_stop(&ss->tk);
+	kp_ticker_destroy(&ss->tk);
 	bpf_link__destroy(ss->counters);
 	free(ss->ibuf.p);
 	if (ss->joined) {
@@ -247,8 +241,16 @@ static void seed(struct sched_state *ss, const struct kp_probe_env *env,
 	ps->how = "iter/task";
 }
 
+/* Before an attach: the programs' state of earlier ones is stale. */
+static void epoch_next(struct sched_state *ss)
+{
+	/* 0 is none (the programs do nothing), also after a wrap */
+	if (!__atomic_add_fetch(&ss->skel->bss->epoch, 1, __ATOMIC_RELEASE))
+		__atomic_add_fetch(&ss->skel->bss->epoch, 1, __ATOMIC_RELEASE);
+}
+
 /*
- * The per-event tier on or off (under ss->lock). A new attachment is a new
+ * The per-event tier on or off (under ss->tk.lock). A new attachment is a new
  * epoch: stamps of the last one are stale (bpf/sched.bpf.c).
  */
 static void tier_set(struct sched_state *ss, bool on)
@@ -260,7 +262,7 @@ static void tier_set(struct sched_state *ss, bool on)
 	if (on == ss->on)
 		return;
 	if (on)
-		__atomic_add_fetch(&ss->skel->bss->epoch, 1, __ATOMIC_RELEASE);
+		epoch_next(ss);
 	for (i = 0; i < NTIER2 && !err; i++)
 		err = kp_progs_set(&ss->progs, i, on);
 	if (on && err) { /* tried again at the next tick */
@@ -286,7 +288,7 @@ static void tier_start(struct sched_state *ss)
 
 	ss->read_ns = kp_mono_ns();
 	if (ss->duty >= 1) {
-		__atomic_add_fetch(&ss->skel->bss->epoch, 1, __ATOMIC_RELEASE);
+		epoch_next(ss);
 		ss->on = true;
 		ss->on_since = ss->read_ns;
 		kp_kvmrun_set_split(ss->btf);
@@ -296,66 +298,26 @@ static void tier_start(struct sched_state *ss)
 		kp_progs_set(&ss->progs, i, false);
 }
 
-/* ns the tier was attached, up to now (under ss->lock). */
+/* ns the tier was attached, up to now (under ss->tk.lock). */
 static uint64_t tier_on_ns(const struct sched_state *ss, uint64_t now)
 {
 	return ss->on_ns + (ss->on ? now - ss->on_since : 0);
 }
 
-static void add_ns(struct timespec *t, long long ns)
-{
-	t->tv_sec += (t->tv_nsec + ns) / 1000000000LL;
-	t->tv_nsec = (t->tv_nsec + ns) % 1000000000LL;
-}
-
 /* Every tick: the per-event tier as the duty cycle or the trigger wants. */
-static void *thread_main(void *arg)
+static void step(void *arg, unsigned int tick)
 {
 	struct sched_state *ss = arg;
-	struct timespec next;
-	unsigned int tick = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &next);
-	pthread_mutex_lock(&ss->lock);
-	while (!ss->stop) {
-		tier_set(ss, ss->triggered ||
-			     kp_sched_duty_on(ss->duty, tick, TICKS));
-		add_ns(&next, TICK_NS);
-		while (!ss->stop && !(ss->triggered && !ss->on) &&
-		       pthread_cond_timedwait(&ss->cond, &ss->lock,
-					      &next) != ETIMEDOUT)
-			;
-		tick++;
-	}
-	pthread_mutex_unlock(&ss->lock);
-	return NULL;
+	tier_set(ss, ss->triggered || kp_sched_duty_on(ss->duty, tick, TICKS));
 }
 
 /* Always attached (duty 1) there is nothing to switch: no thread. */
 static int kp_sched_run(void *state)
 {
 	struct sched_state *ss = state;
-	int err;
 
-	if (ss->thread_started || ss->duty >= 1)
-		return 0;
-	err = pthread_create(&ss->thread, NULL, thread_main, ss);
-	if (err)
-		return -err;
-	ss->thread_started = true;
-	return 0;
-}
-
-static void thread_stop(struct sched_state *ss)
-{
-	if (!ss->thread_started)
-		return;
-	pthread_mutex_lock(&ss->lock);
-	ss->stop = true;
-	pthread_cond_signal(&ss->cond);
-	pthread_mutex_unlock(&ss->lock);
-	pthread_join(ss->thread, NULL);
-	ss->thread_started = false;
+	return ss->duty >= 1 ? 0 : kp_ticker_start(&ss->tk);
 }
 
 /* The first tier's iterator, created once and run every interval. */
@@ -391,17 +353,12 @@ static int kp_sched_start(const struct kp_probe_env *env, void **state,
 {
 	struct kp_prog_status run;
 	struct sched_state *ss;
-	pthread_condattr_t ca;
 	int err;
 
 	ss = calloc(1, sizeof(*ss));
 	if (!ss)
 		return -ENOMEM;
-	pthread_mutex_init(&ss->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* thread_main's */
-	pthread_cond_init(&ss->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	kp_ticker_init(&ss->tk, TICK_NS, step, ss);
 	ss->duty = env->opts->sched_duty;
 	ss->trigger_pct = env->opts->sched_trigger_pct;
 	ss->gc.proc_root = env->proc_root;
@@ -753,17 +710,17 @@ static void tier_account(struct sched_state *ss, struct kp_interval *iv)
 	for (i = 0; i < ss->ncur; i++)
 		if (ss->cur[i].dready > worst)
 			worst = ss->cur[i].dready;
-	pthread_mutex_lock(&ss->lock);
+	pthread_mutex_lock(&ss->tk.lock);
 	on = tier_on_ns(ss, now);
 	iv->sched_events.on_ns = on - ss->read_on_ns;
 	iv->sched_events.window_ns = now - ss->read_ns;
 	ss->triggered = kp_sched_triggered(worst, now - ss->read_ns,
 					   ss->trigger_pct);
-	if (ss->triggered && ss->thread_started)
-		pthread_cond_signal(&ss->cond); /* attach now, not next tick */
+	if (ss->triggered && !ss->on)
+		kp_ticker_wake(&ss->tk); /* attach now, not at the next tick */
 	ss->read_on_ns = on;
 	ss->read_ns = now;
-	pthread_mutex_unlock(&ss->lock);
+	pthread_mutex_unlock(&ss->tk.lock);
 }
 
 static int kp_sched_read(void *state, struct kp_interval *iv)

@@ -500,6 +500,88 @@ double kp_mono_s(void)
 	return kp_mono_ns() / 1e9;
 }
 
+void kp_ts_add_ns(struct timespec *t, long long ns)
+{
+	t->tv_sec += (t->tv_nsec + ns) / 1000000000LL;
+	t->tv_nsec = (t->tv_nsec + ns) % 1000000000LL;
+}
+
+void kp_ticker_init(struct kp_ticker *t, long long period_ns,
+		    void (*step)(void *arg, unsigned int tick), void *arg)
+{
+	pthread_condattr_t ca;
+
+	memset(t, 0, sizeof(*t));
+	t->period_ns = period_ns;
+	t->step = step;
+	t->arg = arg;
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&t->cond, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
+static void *ticker_main(void *arg)
+{
+	struct kp_ticker *t = arg;
+	struct timespec next;
+	unsigned int tick = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	pthread_mutex_lock(&t->lock);
+	while (!t->stop) {
+		t->step(t->arg, tick++);
+		kp_ts_add_ns(&next, t->period_ns);
+		while (!t->stop && !t->wake &&
+		       pthread_cond_timedwait(&t->cond, &t->lock, &next) !=
+			       ETIMEDOUT)
+			;
+		t->wake = false;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return NULL;
+}
+
+int kp_ticker_start(struct kp_ticker *t)
+{
+	int err;
+
+	if (t->started)
+		return 0;
+	err = pthread_create(&t->thread, NULL, ticker_main, t);
+	if (err)
+		return -err;
+	t->started = true;
+	return 0;
+}
+
+void kp_ticker_stop(struct kp_ticker *t)
+{
+	if (!t->started)
+		return;
+	pthread_mutex_lock(&t->lock);
+	t->stop = true;
+	pthread_cond_signal(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+	pthread_join(t->thread, NULL);
+	t->started = false;
+}
+
+void kp_ticker_destroy(struct kp_ticker *t)
+{
+	pthread_cond_destroy(&t->cond);
+	pthread_mutex_destroy(&t->lock);
+}
+
+void kp_ticker_wake(struct kp_ticker *t)
+{
+	if (!t->started)
+		return;
+	t->wake = true;
+	pthread_cond_signal(&t->cond);
+}
+
 uint64_t kp_mono_ns(void)
 {
 	struct timespec ts;

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <time.h>
 #include <bpf/libbpf.h>
 #include "user/probes/probe.h"
@@ -133,6 +134,33 @@ void kp_gc_done(struct kp_gc *gc);
 /* CLOCK_MONOTONIC in seconds, and in ns (bpf_ktime_get_ns()'s clock). */
 double kp_mono_s(void);
 uint64_t kp_mono_ns(void);
+/* t += ns, normalized (a timed wait's deadline). */
+void kp_ts_add_ns(struct timespec *t, long long ns);
+
+/*
+ * A probe's own thread, for a duty cycle: step(arg, tick) every period_ns
+ * (tick counts from 0), under lock, which also guards the state the step
+ * shares with the probe's read. From kp_ticker_start() (after kvmprobe
+ * dropped its privileges: probe.h, run) until kp_ticker_stop().
+ */
+struct kp_ticker {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;    /* on CLOCK_MONOTONIC */
+	pthread_t thread;
+	bool started, stop, wake;
+	long long period_ns;
+	void (*step)(void *arg, unsigned int tick);
+	void *arg;
+};
+
+void kp_ticker_init(struct kp_ticker *t, long long period_ns,
+		    void (*step)(void *arg, unsigned int tick), void *arg);
+int kp_ticker_start(struct kp_ticker *t);
+/* Stop and join the thread, if started. */
+void kp_ticker_stop(struct kp_ticker *t);
+void kp_ticker_destroy(struct kp_ticker *t);
+/* Under t->lock: the next step now, not at the end of the period. */
+void kp_ticker_wake(struct kp_ticker *t);
 
 /* What a BPF iterator wrote: p[0..len), grown as needed. */
 struct kp_iter_buf {
