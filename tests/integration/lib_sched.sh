@@ -39,6 +39,15 @@ near() {
 		'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= p / 100 * t) }'
 }
 
+# vcpu_cpu_ns FILE PID TID: the vCPU's CPU time over the run, in ns, from
+# its records' cpu_pct (3 decimals: 1e-5 of an interval per record at most)
+vcpu_cpu_ns() {
+	jq -s --argjson pid "$2" --argjson tid "$3" '
+		[.[] | select(.type == "vm" and .vm.pid == $pid) | .interval_s as $s |
+		 .vcpus[] | select(.tid == $tid) | (.cpu_pct // 0) * $s * 1e7] |
+		add | floor' "$1"
+}
+
 # within VALUE LO HI: 0 when LO <= VALUE <= HI
 within() {
 	awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'

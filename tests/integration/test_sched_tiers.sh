@@ -48,10 +48,7 @@ exact() {
 			ok "$name: vCPU $i run delay $got ns = schedstat $want ns" ||
 			not_ok "$name: vCPU $i run delay $got ns, schedstat $want ns: want within 2% (and > 0.5 s)"
 		want=$(jq ".vcpus[$i] | .cpu_ns - .cpu_start_ns" "$truth")
-		got=$(jq -s --argjson pid "$pid" --argjson tid "$tid" '
-			[.[] | select(.type == "vm" and .vm.pid == $pid) | .interval_s as $s |
-			 .vcpus[] | select(.tid == $tid) | (.cpu_pct // 0) * $s * 1e7] |
-			add | floor' "$kp")
+		got=$(vcpu_cpu_ns "$kp" "$pid" "$tid")
 		near "$got" "$want" "$want" 2 &&
 			ok "$name: vCPU $i CPU time $got ns = schedstat $want ns" ||
 			not_ok "$name: vCPU $i CPU time $got ns, schedstat $want ns: want within 2%"

@@ -40,11 +40,7 @@ for i in 0 1; do
 		not_ok "vCPU $i run delay $got ns, schedstat $want ns: want within 2% (and > 1 s)"
 	fi
 	want=$(jq ".vcpus[$i] | .cpu_ns - .cpu_start_ns" "$TMP/truth.json")
-	# cpu_pct has 3 decimals: 1e-5 of an interval per record at most
-	got=$(jq -s --argjson pid "$pid" --argjson tid "$tid" '
-		[.[] | select(.type == "vm" and .vm.pid == $pid) | .interval_s as $s |
-		 .vcpus[] | select(.tid == $tid) | (.cpu_pct // 0) * $s * 1e7] |
-		add | floor' "$TMP/kp.json")
+	got=$(vcpu_cpu_ns "$TMP/kp.json" "$pid" "$tid")
 	if awk -v g="$got" -v w="$want" 'BEGIN { d = g - w; if (d < 0) d = -d;
 		exit !(w > 5e8 && d <= 0.02 * w) }'; then
 		ok "vCPU $i CPU time $got ns = schedstat $want ns ($(awk -v g="$got" -v w="$want" 'BEGIN { printf "%+.3f%%", (g - w) * 100 / w }'))"
