@@ -17,7 +17,10 @@
 # difference is what tracking a vCPU adds.
 . "$(dirname "$0")/lib.sh"
 
-LOOPS=${LOOPS:-100000}
+# 1M ops (3-4 s here): a run spans several periods of the sched probe's
+# duty cycle (1 s, attached the first 0.2 s), so it pays the average; a
+# 0.4 s run right after kvmprobe starts would pay the first window whole
+LOOPS=${LOOPS:-1000000}
 CPU=${CPU:-1}
 SPIN=${SPIN:-3}
 RUNQLAT=${RUNQLAT:-$(command -v runqlat || echo /usr/sbin/runqlat)}
@@ -140,6 +143,29 @@ while read -r name ns runs; do
 		"$(awk -v a="$ns" -v b="$runs" 'BEGIN { printf "%.1f", a / b }')" ns \
 		"$runs runs during perf bench; $note"
 done <"$BENCH_OUT/sched_other"
+
+# BPF time per op, default configuration and --sched-duty 1: the scheduler
+# programs' run_time_ns over one perf bench, per op, and as a share of the
+# bare op. Not noise-prone as the slowdown is (the duty cycle's share shows
+# exactly), but a lower bound of it: a tracepoint's dispatch to a program
+# is outside run_time_ns (the floor row's slowdown is mostly that).
+for cfg in default always; do
+	case $cfg in
+	default) start_kvmprobe -i 1 --probes sched || exit 1 ;;
+	always) start_kvmprobe -i 1 --probes sched --sched-duty 1 || exit 1 ;;
+	esac
+	stats >"$BENCH_OUT/sched_op.0"
+	pipe_us >/dev/null
+	stats >"$BENCH_OUT/sched_op.1"
+	stop_bg "$KP_PID"
+	KP_PID=
+	ns=$(delta "$BENCH_OUT/sched_op.0" "$BENCH_OUT/sched_op.1" |
+		awk -v ops="$LOOPS" '{ t += $2 } END { printf "%.1f", t / ops }')
+	pct=$(awk -v ns="$ns" -v us="$bare" 'BEGIN { printf "%.2f", ns / (us * 10) }')
+	add_result sched_pipe "kvmprobe:$cfg" bpf_ns_per_op "$ns" ns \
+		"switch and wake-up programs' run time over $LOOPS ops, $pct% of the bare op ($bare us); a lower bound of the slowdown; $note"
+	echo "sched_pipe: $cfg: $ns ns of BPF per op ($pct% of the bare op)"
+done
 
 # Tracked vCPUs: two exerciser vCPUs spinning on one CPU, which CFS
 # switches between: each switch there switches one vCPU out (a preemption,
