@@ -500,8 +500,10 @@ int counters(struct bpf_iter__task *ctx)
 /*
  * A tracked thread exits: its last counters go to the exited map for the
  * loader's next read, and its entry goes. Always attached with the first
- * tier; a thread exit of another task costs a load (tp_btf) or a hash
- * lookup (raw_tp).
+ * tier; a thread exit of another task costs a hash lookup. The stats map,
+ * not the task storage mark, says whether it is tracked: an entry the
+ * loader seeded may have no mark yet, and an entry left behind would stay
+ * (the counters iterator sees live threads only).
  */
 static __always_inline int on_exit(struct task_struct *p, bool btf)
 {
@@ -509,9 +511,6 @@ static __always_inline int on_exit(struct task_struct *p, bool btf)
 	struct sched_stats *st;
 	__u32 tid;
 
-	if (btf && (!p->bpf_storage ||
-		    !bpf_task_storage_get(&vcpus, p, NULL, 0)))
-		return 0;
 	tid = btf ? p->pid : BPF_CORE_READ(p, pid);
 	st = bpf_map_lookup_elem(&stats, &tid);
 	if (!st || st->pid != (btf ? p->tgid : BPF_CORE_READ(p, tgid)))
@@ -525,6 +524,10 @@ static __always_inline int on_exit(struct task_struct *p, bool btf)
 	reading_fill(&e->r, st, p);
 	e->delay = st->delay;
 	bpf_map_delete_elem(&stats, &tid);
+	/* the exiting thread still switches: without its mark, switch_in()
+	 * cannot create its entry again */
+	if (btf)
+		bpf_task_storage_delete(&vcpus, p);
 	return 0;
 }
 

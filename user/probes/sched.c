@@ -41,6 +41,7 @@
 #define TICK_NS 50000000LL /* the duty cycle's step */
 #define TICKS 20           /* a period: 1 s */
 #define RECORD (sizeof(struct sched_reading) + sizeof(struct kp_hist))
+#define SWEEP_READS 10     /* reads between two sweeps of the stats map */
 
 /* One vCPU's readings, as of one read of the stats map. */
 struct reading {
@@ -62,7 +63,9 @@ struct sched_state {
 	bool joined;
 	int stats_fd, preempt_fd;
 	uint32_t max_entries;
-	struct kp_snap preempt, exited; /* map reads */
+	struct kp_snap preempt, exited, sweep; /* map reads */
+	const char *proc_root;
+	unsigned int reads;
 	int exited_fd;
 	struct preemption *pre;
 	/* readings sorted by tid: last interval's (as reported) and this one's */
@@ -170,6 +173,7 @@ static void state_free(struct sched_state *ss)
 	sched_destroy(ss);
 	kp_snap_free(&ss->preempt);
 	kp_snap_free(&ss->exited);
+	kp_snap_free(&ss->sweep);
 	kp_gc_done(&ss->gc);
 	kp_cgcpu_free(ss->cgl);
 	free(ss->pre);
@@ -249,32 +253,51 @@ static void epoch_next(struct sched_state *ss)
 		__atomic_add_fetch(&ss->skel->bss->epoch, 1, __ATOMIC_RELEASE);
 }
 
-/*
- * The per-event tier on or off (under ss->tk.lock). A new attachment is a new
- * epoch: stamps of the last one are stale (bpf/sched.bpf.c).
- */
-static void tier_set(struct sched_state *ss, bool on)
+/* Attach or detach the per-event tier's programs. true: done. */
+static bool tier_switch(struct sched_state *ss, bool on)
 {
-	uint64_t now = kp_mono_ns();
 	int err = 0;
 	size_t i;
 
-	if (on == ss->on)
-		return;
 	if (on)
 		epoch_next(ss);
 	for (i = 0; i < NTIER2 && !err; i++)
 		err = kp_progs_set(&ss->progs, i, on);
-	if (on && err) { /* tried again at the next tick */
-		for (i = 0; i < NTIER2; i++)
-			kp_progs_set(&ss->progs, i, false);
+	if (!on || !err)
+		return true;
+	for (i = 0; i < NTIER2; i++) /* tried again at the next tick */
+		kp_progs_set(&ss->progs, i, false);
+	return false;
+}
+
+/*
+ * The per-event tier on or off, called under ss->tk.lock, which it drops
+ * while the programs attach or detach (a few hundred us each, more on a
+ * busy host): the interval's read must not wait for that. A new
+ * attachment is a new epoch: stamps of the last one are stale
+ * (bpf/sched.bpf.c).
+ */
+static void tier_set(struct sched_state *ss, bool on)
+{
+	uint64_t now;
+	bool done;
+
+	if (on == ss->on)
 		return;
-	}
+	if (!on) /* no handling split from here on: events go missing */
+		kp_kvmrun_set_split(false);
+	pthread_mutex_unlock(&ss->tk.lock);
+	done = tier_switch(ss, on);
+	pthread_mutex_lock(&ss->tk.lock);
+	if (!done)
+		return;
+	now = kp_mono_ns();
 	if (ss->on)
 		ss->on_ns += now - ss->on_since;
 	ss->on = on;
 	ss->on_since = now;
-	kp_kvmrun_set_split(on && ss->btf);
+	if (on)
+		kp_kvmrun_set_split(ss->btf);
 }
 
 /*
@@ -367,6 +390,8 @@ static int kp_sched_start(const struct kp_probe_env *env, void **state,
 	kp_snap_init(&ss->preempt, sizeof(struct sched_preempt_key),
 		     sizeof(struct sched_preempt_val));
 	kp_snap_init(&ss->exited, sizeof(__u32), sizeof(struct sched_exited));
+	kp_snap_init(&ss->sweep, sizeof(__u32), sizeof(struct sched_stats));
+	ss->proc_root = env->proc_root;
 	err = alloc_buffers(ss);
 	if (err) {
 		snprintf(st->reason, sizeof(st->reason),
@@ -699,6 +724,33 @@ static void drop_dead(struct sched_state *ss)
 }
 
 /*
+ * Entries no exit program removed (the exited map was full, a thread
+ * seeded from /proc ended before it was marked) are not in any reading:
+ * every SWEEP_READS reads, delete those of threads /proc no longer has.
+ */
+static void sweep(struct sched_state *ss)
+{
+	const struct sched_stats *st;
+	char path[96];
+	uint32_t tid;
+	size_t i;
+
+	if (++ss->reads % SWEEP_READS ||
+	    kp_map_read(ss->stats_fd, &ss->sweep, ss->max_entries))
+		return;
+	for (i = 0; i < ss->sweep.n; i++) {
+		tid = *(const uint32_t *)kp_snap_key(&ss->sweep, i);
+		st = (const struct sched_stats *)kp_snap_val(&ss->sweep, i);
+		if (find(ss->cur, ss->ncur, tid))
+			continue;
+		snprintf(path, sizeof(path), "%s/%u/task/%u", ss->proc_root,
+			 st->pid, tid);
+		if (access(path, F_OK) && errno == ENOENT)
+			bpf_map_delete_elem(ss->stats_fd, &tid);
+	}
+}
+
+/*
  * The per-event tier's share of the interval into iv, and the trigger for
  * the next one: whether a vCPU's ready reached trigger_pct.
  */
@@ -745,6 +797,7 @@ static int kp_sched_read(void *state, struct kp_interval *iv)
 	if (err)
 		goto out;
 	tier_account(ss, iv);
+	sweep(ss);
 	/* this object's, and the KVM_RUN marker's (new vCPUs) */
 	lost = ss->skel->bss->lost_events + kp_kvmrun_lost();
 	err = kp_interval_add_lost(iv, "sched", lost - ss->lost_prev);

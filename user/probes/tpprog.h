@@ -140,7 +140,8 @@ void kp_ts_add_ns(struct timespec *t, long long ns);
 /*
  * A probe's own thread, for a duty cycle: step(arg, tick) every period_ns
  * (tick counts from 0), under lock, which also guards the state the step
- * shares with the probe's read. From kp_ticker_start() (after kvmprobe
+ * shares with the probe's read. A step may drop the lock around slow work
+ * that touches none of that state. From kp_ticker_start() (after kvmprobe
  * dropped its privileges: probe.h, run) until kp_ticker_stop().
  */
 struct kp_ticker {
