@@ -43,7 +43,7 @@
 #define RECORD (sizeof(struct sched_reading) + sizeof(struct kp_hist))
 #define SWEEP_READS 10     /* reads between two sweeps of the stats map */
 
-/* One vCPU's readings, as of one read of the stats map. */
+/* One vCPU's readings, as of one read of the counters iterator. */
 struct reading {
 	uint32_t tid, pid;
 	int vcpu;
@@ -61,12 +61,11 @@ struct sched_state {
 	struct kp_progs progs;
 	struct kvmrun_bpf *run;  /* the KVM_RUN marker, or NULL */
 	bool joined;
-	int stats_fd, preempt_fd;
+	int stats_fd, preempt_fd, exited_fd;
 	uint32_t max_entries;
 	struct kp_snap preempt, exited, sweep; /* map reads */
 	const char *proc_root;
-	unsigned int reads;
-	int exited_fd;
+	unsigned int reads;     /* for sweep() */
 	struct preemption *pre;
 	/* readings sorted by tid: last interval's (as reported) and this one's */
 	struct reading *prev, *cur;
