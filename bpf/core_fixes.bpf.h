@@ -119,8 +119,8 @@ static __always_inline __u32 kp_task_cpu(void *task)
 /*
  * A thread's own scheduler counters, what /proc/<pid>/task/<tid>/schedstat
  * and /proc/<pid>/task/<tid>/status show: run delay (sched_info.run_delay,
- * a member only with CONFIG_SCHED_INFO: 0 without; the loader checks the
- * kernel's BTF, see user/probes/sched.c), CPU time and involuntary context
+ * a member only with CONFIG_SCHED_INFO: 0 without; the loader refuses
+ * the sched probe then, see kp_sched_start()), CPU time and involuntary context
  * switches. Probe reads: callers hold BTF and plain task pointers alike.
  */
 struct task_struct___kp_si {

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -82,6 +83,28 @@ bool kp_ksupport_btf_has(struct kp_ksupport *ks, const char *name, int kind)
 	for (i = 0; i < NMODS; i++)
 		if (ks->mods[i] &&
 		    btf__find_by_name_kind(ks->mods[i], name, kind) > 0)
+			return true;
+	return false;
+}
+
+bool kp_ksupport_btf_member(struct kp_ksupport *ks, const char *type,
+			    const char *member)
+{
+	const struct btf_member *m;
+	const struct btf_type *t;
+	int id, i;
+
+	load(ks);
+	if (!ks->vmlinux)
+		return false;
+	id = btf__find_by_name_kind(ks->vmlinux, type, BTF_KIND_STRUCT);
+	if (id <= 0)
+		return false;
+	t = btf__type_by_id(ks->vmlinux, id);
+	m = btf_members(t);
+	for (i = 0; i < btf_vlen(t); i++, m++)
+		if (!strcmp(btf__name_by_offset(ks->vmlinux, m->name_off),
+			    member))
 			return true;
 	return false;
 }

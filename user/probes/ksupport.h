@@ -20,6 +20,9 @@ void kp_ksupport_free(struct kp_ksupport *ks);
 /* Whether name of BTF kind (BTF_KIND_*) is in vmlinux or a KVM module. */
 bool kp_ksupport_btf_has(struct kp_ksupport *ks, const char *name, int kind);
 bool kp_ksupport_has_vmlinux_btf(struct kp_ksupport *ks);
+/* Whether vmlinux's struct type has a member named member (top level). */
+bool kp_ksupport_btf_member(struct kp_ksupport *ks, const char *type,
+			    const char *member);
 /* The kernel's BTF (owned by ks), or NULL when it has none. */
 const struct btf *kp_ksupport_vmlinux_btf(struct kp_ksupport *ks);
 

@@ -377,6 +377,13 @@ static int kp_sched_start(const struct kp_probe_env *env, void **state,
 	struct sched_state *ss;
 	int err;
 
+	/* the counter tier's run delay: task_struct.sched_info */
+	if (kp_ksupport_has_vmlinux_btf(env->ks) &&
+	    !kp_ksupport_btf_member(env->ks, "task_struct", "sched_info")) {
+		snprintf(st->reason, sizeof(st->reason),
+			 "kernel without CONFIG_SCHED_INFO (task_struct.sched_info): no run delay counters");
+		return -EOPNOTSUPP;
+	}
 	ss = calloc(1, sizeof(*ss));
 	if (!ss)
 		return -ENOMEM;
